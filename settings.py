@@ -49,6 +49,8 @@ class Key:
 
 
 def _cidr(value: str, min_prefix: int = 0, max_prefix: int = 32) -> bool:
+    if not isinstance(value, str) or "/" not in value:
+        return False
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:

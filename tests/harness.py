@@ -267,5 +267,9 @@ def run_program(
 
         return asyncio.ensure_future(resolve_exports())
 
-    evaluate()
+    try:
+        evaluate()
+    except Exception as error:
+        error.registered = list(monitor.records)  # what got registered before the failure
+        raise
     return Program(monitor.records, invokes, outputs, secret_outputs)
