@@ -1,0 +1,240 @@
+"""Runs the real rendered Oracle boot script with bash against fake aws, docker, curl, dnf and systemctl.
+
+Only the four host paths the script writes to are moved into a temporary directory; everything else is
+the script as EC2 would run it. The fakes record their command lines, what sqlplus reads on stdin and the
+status the script reports, so the tests see the order of steps, where passwords travel and what a failure
+reports.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from components.oracle_db import BootConfig, render_user_data
+
+INSTANCE_ID = "i-0fake0fake0fake0"
+PASSWORDS = {
+    "/t/oracle/sys-password": "SysPw_4x9Q",
+    "/t/oracle/app-password": "AppPw_7k2L",
+    "/t/oracle/cdc-admin-password": "AdminPw_3m8R",
+    "/t/oracle/cdc-connect-password": "ConnectPw_5n1T",
+}
+# What identifies each SQL script on sqlplus's stdin, in the order the boot script must run them.
+SQL_MARKERS = {
+    "cdb_settings": "enable_goldengate_replication",
+    "log_mode": "SELECT log_mode",
+    "enable_archivelog": "ALTER DATABASE ARCHIVELOG",
+    "pdb_and_logging": "SUPPLEMENTAL LOG DATA",
+    "users": "DBMS_XSTREAM_AUTH",
+    "outbound": "CREATE_OUTBOUND",
+}
+
+FAKES = {
+    "aws": r"""#!/bin/bash
+echo "aws $*" >>"$FAKE_STATE/aws.args"
+ACTION=$2
+NAME=""; VALUE=""
+while [ "$#" -gt 0 ]; do
+  case "$1" in --name) NAME=$2; shift ;; --value) VALUE=$2; shift ;; esac
+  shift
+done
+case "$ACTION" in
+  get-parameter) grep -F "$NAME=" "$FAKE_STATE/secrets" | cut -d= -f2- ;;
+  put-parameter) printf '%s' "$VALUE" >"$FAKE_STATE/status" ;;
+  *) exit 2 ;;
+esac
+""",
+    "curl": r"""#!/bin/bash
+case "$*" in *api/token*) echo fake-token ;; *instance-id*) echo "$FAKE_INSTANCE_ID" ;; *) exit 22 ;; esac
+""",
+    "docker": r"""#!/bin/bash
+echo "docker $*" >>"$FAKE_STATE/docker.args"
+case "$1" in
+  container) [ -f "$FAKE_STATE/container" ]; exit ;;
+  run) printf '%s' "${ORACLE_PWD:-}" >"$FAKE_STATE/oracle_pwd"; touch "$FAKE_STATE/container" ;;
+  inspect) echo healthy ;;
+  exec)
+    if [ "$2" = -i ]; then
+      INPUT=$(cat)
+      COUNT=$(find "$FAKE_STATE" -name 'sql.*' | wc -l)
+      printf '%s\n' "$INPUT" >"$FAKE_STATE/sql.$COUNT"
+      if [ -n "${FAKE_FAIL_ON:-}" ] && grep -q "$FAKE_FAIL_ON" <<<"$INPUT"; then
+        echo "$FAKE_FAIL_OUTPUT"
+        exit "$FAKE_FAIL_CODE"
+      fi
+      if grep -q "SELECT log_mode" <<<"$INPUT"; then echo "$FAKE_LOG_MODE"; fi
+    fi ;;
+esac
+exit 0
+""",
+    "dnf": "#!/bin/bash\necho \"dnf $*\" >>\"$FAKE_STATE/dnf.args\"\n",
+    "systemctl": "#!/bin/bash\necho \"systemctl $*\" >>\"$FAKE_STATE/systemctl.args\"\n",
+}
+
+
+@dataclass
+class Run:
+    returncode: int
+    root: Path
+    state: Path
+    stderr: str
+
+    def read(self, name: str) -> str:
+        path = self.state / name
+        return path.read_text() if path.exists() else ""
+
+    @property
+    def log(self) -> str:
+        return (self.root / "oracle-setup.log").read_text()
+
+    @property
+    def status(self) -> str:
+        return self.read("status")
+
+    def sql_inputs(self) -> list[str]:
+        count = len(list(self.state.glob("sql.*")))
+        return [self.read(f"sql.{index}") for index in range(count)]
+
+    def sql_order(self) -> list[str]:
+        return [
+            next(stem for stem, marker in SQL_MARKERS.items() if marker in text) for text in self.sql_inputs()
+        ]
+
+
+@pytest.fixture
+def host(tmp_path):
+    root = tmp_path / "host"
+    state = tmp_path / "state"
+    bin_dir = tmp_path / "bin"
+    for directory in (root / "sbin", root / "systemd", state, bin_dir):
+        directory.mkdir(parents=True)
+    for name, body in FAKES.items():
+        path = bin_dir / name
+        path.write_text(body)
+        path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    (state / "secrets").write_text("".join(f"{name}={value}\n" for name, value in PASSWORDS.items()))
+    user_data = render_user_data(
+        BootConfig(
+            region="eu-central-1",
+            image="container-registry.oracle.com/database/express:21.3.0-xe",
+            app_schema="SAMPLE",
+            status_parameter="/t/oracle/status",
+            sys_password_parameter="/t/oracle/sys-password",
+            app_password_parameter="/t/oracle/app-password",
+            cdc_admin_password_parameter="/t/oracle/cdc-admin-password",
+            cdc_connect_password_parameter="/t/oracle/cdc-connect-password",
+            recovery_area_gb=20,
+        )
+    )
+    for host_path, local in (
+        ("/var/log/oracle-setup.log", root / "oracle-setup.log"),
+        ("/opt/oracle-setup", root / "setup"),
+        ("/usr/local/sbin/", f"{root / 'sbin'}/"),
+        ("/etc/systemd/system/", f"{root / 'systemd'}/"),
+    ):
+        assert host_path in user_data
+        user_data = user_data.replace(host_path, str(local))
+    script = tmp_path / "user_data.sh"
+    script.write_text(user_data)
+
+    def run(log_mode: str = "NOARCHIVELOG", fail_on: str = "", fail_output: str = "", fail_code: int = 0) -> Run:
+        env = {
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "FAKE_STATE": str(state),
+            "FAKE_INSTANCE_ID": INSTANCE_ID,
+            "FAKE_LOG_MODE": log_mode,
+            "FAKE_FAIL_ON": fail_on,
+            "FAKE_FAIL_OUTPUT": fail_output,
+            "FAKE_FAIL_CODE": str(fail_code),
+        }
+        done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=60)
+        return Run(done.returncode, root, state, done.stderr)
+
+    return run
+
+
+def test_fresh_host_runs_every_step_in_order_and_reports_ready(host):
+    run = host()
+    assert run.returncode == 0, run.log
+    assert run.status == f"{INSTANCE_ID} ready"
+    assert run.sql_order() == list(SQL_MARKERS)
+    assert "docker run --detach --name oracle-xe --restart unless-stopped" in run.read("docker.args")
+    assert "docker exec oracle-xe mkdir -p /opt/oracle/oradata/fast_recovery_area" in run.read("docker.args")
+    assert "systemctl enable --now oracle-archivelog-cleanup.timer" in run.read("systemctl.args")
+    cleanup = run.root / "sbin" / "oracle-archivelog-cleanup"
+    assert os.access(cleanup, os.X_OK)
+    assert subprocess.run(["bash", "-n", str(cleanup)]).returncode == 0
+    assert "COMPLETED BEFORE 'SYSDATE - 24/24'" in cleanup.read_text()
+    assert (run.root / "systemd" / "oracle-archivelog-cleanup.timer").exists()
+
+
+def test_passwords_travel_only_on_stdin_and_in_the_container_environment(host):
+    run = host()
+    assert run.returncode == 0, run.log
+    users, outbound = run.sql_inputs()[4], run.sql_inputs()[5]
+    assert users.splitlines()[:3] == [
+        f'DEFINE cdc_admin_password = "{PASSWORDS["/t/oracle/cdc-admin-password"]}"',
+        f'DEFINE cdc_connect_password = "{PASSWORDS["/t/oracle/cdc-connect-password"]}"',
+        f'DEFINE app_password = "{PASSWORDS["/t/oracle/app-password"]}"',
+    ]
+    assert users.splitlines()[3] == "WHENEVER SQLERROR EXIT SQL.SQLCODE"
+    assert outbound.splitlines()[0] == f'DEFINE cdc_admin_password = "{PASSWORDS["/t/oracle/cdc-admin-password"]}"'
+    assert run.read("oracle_pwd") == PASSWORDS["/t/oracle/sys-password"]
+    for password in PASSWORDS.values():
+        for record in (run.log, run.read("docker.args"), run.read("aws.args"), run.status, run.stderr):
+            assert password not in record
+    assert "--with-decryption" in run.read("aws.args")
+
+
+def test_archivelog_mode_is_switched_only_when_off(host):
+    run = host(log_mode="ARCHIVELOG")
+    assert run.returncode == 0, run.log
+    assert "enable_archivelog" not in run.sql_order()
+    assert run.status == f"{INSTANCE_ID} ready"
+
+
+def test_second_run_keeps_the_container_and_converges(host):
+    assert host().returncode == 0
+    again = host(log_mode="ARCHIVELOG")
+    assert again.returncode == 0, again.log
+    assert again.read("docker.args").count("docker run ") == 1
+    assert again.read("docker.args").count("docker pull ") == 1
+    assert again.status == f"{INSTANCE_ID} ready"
+
+
+def test_an_ora_error_that_sqlplus_did_not_exit_on_still_fails_the_boot(host):
+    run = host(fail_on="DBMS_XSTREAM_AUTH", fail_output="ORA-01031: insufficient privileges", fail_code=0)
+    assert run.returncode != 0
+    assert run.status.startswith(f"{INSTANCE_ID} failed: ")
+    assert "ORA-01031: insufficient privileges" in run.status
+    assert "users.sql: error in output" in run.status
+    assert "outbound" not in run.sql_order()
+    assert "ready" not in run.read("aws.args").replace("already", "")
+
+
+def test_sqlplus_exit_code_fails_the_boot(host):
+    run = host(fail_on="CREATE_OUTBOUND", fail_output="ORA-26723: missing privileges", fail_code=211)
+    assert run.returncode != 0
+    assert run.status.startswith(f"{INSTANCE_ID} failed: ")
+    assert "outbound.sql: sqlplus failed" in run.status
+
+
+def test_an_sp2_error_in_the_log_mode_query_fails_the_boot(host):
+    run = host(fail_on="SELECT log_mode", fail_output="SP2-0640: Not connected", fail_code=0)
+    assert run.returncode != 0
+    assert "SP2-0640: Not connected" in run.status
+    assert run.sql_order() == ["cdb_settings", "log_mode"]
+
+
+def test_failure_report_fits_an_ssm_parameter(host):
+    run = host(fail_on="DBMS_XSTREAM_AUTH", fail_output="ORA-01031: insufficient privileges\n" * 400)
+    assert run.returncode != 0
+    assert len(run.status) <= 4096
+    assert "users.sql: error in output" in run.status
+    assert "FAILED at line" in run.status.splitlines()[-1]  # the newest lines are kept, not the oldest
