@@ -6,6 +6,7 @@ component starts reading a computed output the inputs do not carry.
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Callable
 
 ACCOUNT_ID = "123456789012"
@@ -24,6 +25,15 @@ RESOURCE_OUTPUTS: dict[str, Outputs] = {
         "privateIp": "10.40.128.10",
         "publicIp": "198.51.100.20",
         "publicDns": "ec2-198-51-100-20.eu-central-1.compute.amazonaws.com",
+    },
+    # A deterministic "generated" password per resource name; it starts with a digit on purpose (Oracle
+    # passwords must start with a letter, so the program has to fix that) and never appears in the inputs.
+    "random:index/randomPassword:RandomPassword": lambda name, inputs: {
+        "result": "7" + hashlib.sha256(name.encode()).hexdigest()[:18] + "Qz_",
+        "bcryptHash": "$2a$10$mock",
+    },
+    "aws:ssm/parameter:Parameter": lambda name, inputs: {
+        "arn": f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter{inputs['name']}",
     },
 }
 
