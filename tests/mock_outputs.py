@@ -12,6 +12,10 @@ from typing import Any, Callable
 ACCOUNT_ID = "123456789012"
 REGION = "eu-central-1"
 CONFLUENT_EGRESS = ["52.28.10.0/24", "3.124.20.16/28"]
+CONFLUENT_ORG_ID = "11111111-2222-3333-4444-555555555555"
+CONFLUENT_ORG_CRN = f"crn://confluent.cloud/organization={CONFLUENT_ORG_ID}"
+FLINK_REST_ENDPOINT = f"https://flink.{REGION}.aws.confluent.cloud"
+SCHEMA_REGISTRY_ENDPOINT = f"https://psrc-mock.{REGION}.aws.confluent.cloud"
 
 Outputs = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -34,6 +38,28 @@ RESOURCE_OUTPUTS: dict[str, Outputs] = {
     },
     "aws:ssm/parameter:Parameter": lambda name, inputs: {
         "arn": f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter{inputs['name']}",
+    },
+    # --- confluent cloud ---
+    "confluentcloud:index/environment:Environment": lambda name, inputs: {
+        "resourceName": f"{CONFLUENT_ORG_CRN}/environment={name}-id",
+    },
+    "confluentcloud:index/kafkaCluster:KafkaCluster": lambda name, inputs: {
+        "apiVersion": "cmk/v2",
+        "kind": "Cluster",
+        "restEndpoint": f"https://{name}.{REGION}.aws.confluent.cloud:443",
+        "bootstrapEndpoint": f"SASL_SSL://{name}.{REGION}.aws.confluent.cloud:9092",
+        "rbacCrn": f"{CONFLUENT_ORG_CRN}/environment={inputs['environment']['id']}/cloud-cluster={name}-id",
+        "displayName": inputs.get("displayName"),
+    },
+    "confluentcloud:index/serviceAccount:ServiceAccount": lambda name, inputs: {"apiVersion": "iam/v2", "kind": "ServiceAccount"},
+    # A deterministic secret per key, never among the inputs, so tests can look for it anywhere it must not be.
+    "confluentcloud:index/apiKey:ApiKey": lambda name, inputs: {
+        "secret": "cflt-" + hashlib.sha256(name.encode()).hexdigest()[:32],
+    },
+    "confluentcloud:index/flinkComputePool:FlinkComputePool": lambda name, inputs: {
+        "apiVersion": "fcpm/v2",
+        "kind": "ComputePool",
+        "resourceName": f"{CONFLUENT_ORG_CRN}/environment={inputs['environment']['id']}/flink-region=aws.{REGION}/compute-pool={name}-id",
     },
 }
 
@@ -64,5 +90,33 @@ INVOKE_RESULTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             for prefix in CONFLUENT_EGRESS
         ],
         "id": "confluent-ips",
+    },
+    "confluentcloud:index/getOrganization:getOrganization": lambda args: {
+        "id": CONFLUENT_ORG_ID,
+        "resourceName": CONFLUENT_ORG_CRN,
+    },
+    "confluentcloud:index/getFlinkRegion:getFlinkRegion": lambda args: {
+        "id": f"{args['cloud'].lower()}.{args['region']}",
+        "apiVersion": "fcpm/v2",
+        "kind": "Region",
+        "cloud": args["cloud"],
+        "region": args["region"],
+        "restEndpoint": FLINK_REST_ENDPOINT,
+        "privateRestEndpoint": f"https://flink.{args['region']}.aws.private.confluent.cloud",
+    },
+    "confluentcloud:index/getSchemaRegistryCluster:getSchemaRegistryCluster": lambda args: {
+        "id": "lsrc-mock",
+        "apiVersion": "srcm/v3",
+        "kind": "Cluster",
+        "displayName": "Stream Governance Package",
+        "package": "ESSENTIALS",
+        "cloud": "AWS",
+        "region": REGION,
+        "environment": {"id": args["environment"]["id"]},
+        "restEndpoint": SCHEMA_REGISTRY_ENDPOINT,
+        "privateRestEndpoint": "",
+        "privateRegionalRestEndpoints": {},
+        "catalogEndpoint": SCHEMA_REGISTRY_ENDPOINT,
+        "resourceName": f"{CONFLUENT_ORG_CRN}/environment={args['environment']['id']}/schema-registry=lsrc-mock",
     },
 }
