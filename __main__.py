@@ -8,8 +8,9 @@ import pulumi_aws as aws
 
 import settings as stack_settings
 from components.network import NetworkStack, NetworkStackArgs
-from components.confluent_egress import connect_egress_cidrs
 from components.oracle_db import OracleDb, OracleDbArgs
+from components.kafka_platform import KafkaPlatform, KafkaPlatformArgs
+from components.cdc_source import OracleCdcSource, OracleCdcSourceArgs
 
 settings = stack_settings.load()
 
@@ -32,6 +33,10 @@ network = NetworkStack(
 )
 
 # == KafkaPlatform ==
+kafka = KafkaPlatform(
+    f"{settings.prefix}-kafka",
+    KafkaPlatformArgs(settings=settings.confluent, region=settings.region, display_prefix=settings.prefix),
+)
 
 # == OracleDb ==
 # In a public subnet with a public IP: Confluent Cloud's connectors reach it over the internet, from the
@@ -43,7 +48,7 @@ oracle = OracleDb(
         vpc_id=network.vpc_id,
         vpc_cidr=network.vpc_cidr,
         subnet_id=network.public_subnet_ids[0],
-        connector_cidrs=connect_egress_cidrs(settings.region),
+        connector_cidrs=kafka.connect_egress_cidrs,
         parameter_path=f"/{settings.prefix}/oracle",
     ),
     opts=aws_opts,
@@ -52,6 +57,31 @@ oracle = OracleDb(
 # == EksApp ==
 
 # == OracleCdcSource ==
+cdc = OracleCdcSource(
+    f"{settings.prefix}-cdc",
+    OracleCdcSourceArgs(
+        settings=settings.confluent,
+        display_prefix=settings.prefix,
+        schema=oracle.app_user,
+        environment_id=kafka.environment_id,
+        cluster_id=kafka.cluster_id,
+        service_account_id=kafka.connector_service_account_id,
+        schema_registry_endpoint=kafka.schema_registry_endpoint,
+        schema_registry_api_key=kafka.schema_registry_api_key,
+        schema_registry_api_secret=kafka.schema_registry_api_secret,
+        oracle_host=oracle.public_dns,
+        oracle_port=oracle.port,
+        cdb_name=oracle.cdb_name,
+        service_name=oracle.service_name,
+        pdb_name=oracle.pdb_name,
+        outbound_server=oracle.outbound_server,
+        connect_user=oracle.connect_user,
+        connect_password=oracle.connect_password,
+        oracle_ready=oracle.ready,
+        tables_ready=[],
+        access=kafka.source_acls,
+    ),
+)
 
 # == FlinkPool ==
 
@@ -75,3 +105,17 @@ pulumi.export("oracleAppUser", oracle.app_user)
 pulumi.export("oracleAppPassword", oracle.app_password)
 pulumi.export("oracleConnectUser", oracle.connect_user)
 pulumi.export("oracleConnectPassword", oracle.connect_password)
+pulumi.export("confluentEnvironmentId", kafka.environment_id)
+pulumi.export("kafkaClusterId", kafka.cluster_id)
+pulumi.export("kafkaBootstrapEndpoint", kafka.bootstrap_endpoint)
+pulumi.export("kafkaRestEndpoint", kafka.cluster_rest_endpoint)
+pulumi.export("schemaRegistryId", kafka.schema_registry_id)
+pulumi.export("schemaRegistryEndpoint", kafka.schema_registry_endpoint)
+pulumi.export("kafkaApiKey", kafka.kafka_api_key)
+pulumi.export("kafkaApiSecret", kafka.kafka_api_secret)
+pulumi.export("schemaRegistryApiKey", kafka.schema_registry_api_key)
+pulumi.export("schemaRegistryApiSecret", kafka.schema_registry_api_secret)
+pulumi.export("flinkApiKey", kafka.flink_api_key)
+pulumi.export("flinkApiSecret", kafka.flink_api_secret)
+pulumi.export("cdcConnectorId", cdc.connector_id)
+pulumi.export("cdcTopics", cdc.topics)

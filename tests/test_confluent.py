@@ -1,0 +1,288 @@
+"""KafkaPlatform and OracleCdcSource on the mock-run program: grants, keys, secrets, connector config, wiring."""
+from __future__ import annotations
+
+import pytest
+
+from settings import SettingsError
+from tests.harness import Program, run_program
+from tests.mock_outputs import CONFLUENT_ORG_CRN, REGION, SCHEMA_REGISTRY_ENDPOINT
+
+ENVIRONMENT = "confluentcloud:index/environment:Environment"
+CLUSTER = "confluentcloud:index/kafkaCluster:KafkaCluster"
+ACCOUNT = "confluentcloud:index/serviceAccount:ServiceAccount"
+ROLE_BINDING = "confluentcloud:index/roleBinding:RoleBinding"
+ACL = "confluentcloud:index/kafkaAcl:KafkaAcl"
+API_KEY = "confluentcloud:index/apiKey:ApiKey"
+CONNECTOR = "confluentcloud:index/connector:Connector"
+GATE = "pulumi-python:dynamic:Resource"
+
+SECRET_EXPORTS = {
+    "kafkaApiKey", "kafkaApiSecret", "schemaRegistryApiKey", "schemaRegistryApiSecret", "flinkApiKey", "flinkApiSecret",
+}
+
+
+def account_id(program: Program, role: str) -> str:
+    return f"{program.one(ACCOUNT, f'fraud-{stack(program)}-kafka-{role}-sa').urn.rsplit('::', 1)[1]}-id"
+
+
+def stack(program: Program) -> str:
+    return program.one("fraud:kafka:KafkaPlatform").name.split("-")[1]
+
+
+def principal(program: Program, role: str) -> str:
+    return f"User:{account_id(program, role)}"
+
+
+def grants(program: Program) -> set[tuple]:
+    """(principal, role, crn) of every role binding."""
+    return {(r.inputs["principal"], r.inputs["roleName"], r.inputs["crnPattern"]) for r in program.of_type(ROLE_BINDING)}
+
+
+def acls(program: Program, role: str) -> set[tuple]:
+    """(operation, resource type, resource name, pattern) of one account's ACLs."""
+    return {
+        (r.inputs["operation"], r.inputs["resourceType"], r.inputs["resourceName"], r.inputs["patternType"])
+        for r in program.of_type(ACL)
+        if r.inputs["principal"] == principal(program, role)
+    }
+
+
+def key(program: Program, role: str):
+    return program.one(API_KEY, f"fraud-{stack(program)}-kafka-{role}-key")
+
+
+# --- KafkaPlatform -----------------------------------------------------------------------------------
+
+
+def test_environment_and_cluster_follow_the_stack_settings(dev, ha):
+    for program, package, kind, availability in ((dev, "ESSENTIALS", "basic", "SINGLE_ZONE"), (ha, "ADVANCED", "standard", "MULTI_ZONE")):
+        environment = program.one(ENVIRONMENT)
+        assert environment.inputs["streamGovernance"] == {"package": package}
+        cluster = program.one(CLUSTER)
+        assert cluster.inputs["cloud"] == "AWS" and cluster.inputs["region"] == REGION
+        assert cluster.inputs["availability"] == availability
+        assert kind in cluster.inputs and not ({"basic", "standard", "enterprises"} - {kind}) & set(cluster.inputs)
+        assert cluster.inputs["environment"]["id"] == program.outputs["confluentEnvironmentId"]
+        name = f"fraud-{stack(program)}"
+        assert environment.inputs["displayName"].startswith(name) and cluster.inputs["displayName"].startswith(name)
+
+
+def test_enterprise_cluster_uses_its_availability_names():
+    program = run_program("ha", {"fraud-detection:kafkaClusterType": "enterprise"})
+    cluster = program.one(CLUSTER)
+    assert cluster.inputs["enterprises"] == [{}] and cluster.inputs["availability"] == "HIGH"
+
+
+def test_schema_registry_is_looked_up_in_the_environment_after_it_exists(dev):
+    lookups = dev.invokes_of("confluentcloud:index/getSchemaRegistryCluster:getSchemaRegistryCluster")
+    assert [lookup.args["environment"]["id"] for lookup in lookups] == [dev.outputs["confluentEnvironmentId"]]
+    assert dev.outputs["schemaRegistryEndpoint"] == SCHEMA_REGISTRY_ENDPOINT
+
+
+def test_a_service_account_per_duty_with_descriptions(dev):
+    accounts = {r.inputs["displayName"]: r.inputs["description"] for r in dev.of_type(ACCOUNT)}
+    assert set(accounts) == {"fraud-dev-cdc-source", "fraud-dev-sink", "fraud-dev-flink", "fraud-dev-platform-manager"}
+    assert all(description.startswith("fraud-dev: ") and len(description) > 30 for description in accounts.values())
+
+
+def test_role_bindings_are_exactly_the_documented_ones(dev):
+    environment_crn = f"{CONFLUENT_ORG_CRN}/environment={dev.outputs['confluentEnvironmentId']}"
+    cluster_crn = f"{environment_crn}/cloud-cluster={dev.outputs['kafkaClusterId']}"
+    manager = principal(dev, "platform-manager")
+    assert grants(dev) == {
+        (manager, "CloudClusterAdmin", cluster_crn),  # owns the key that manages ACLs
+        (manager, "DeveloperRead", f"{environment_crn}/schema-registry=lsrc-mock/subject=fd.*"),
+        (manager, "FlinkDeveloper", environment_crn),
+        (manager, "Assigner", f"{CONFLUENT_ORG_CRN}/service-account={account_id(dev, 'flink')}"),
+        (principal(dev, "flink"), "EnvironmentAdmin", environment_crn),
+        (principal(dev, "cdc-source"), "CloudClusterAdmin", cluster_crn),  # the undocumented schema-history topic
+    }
+    assert not any(role in ("OrganizationAdmin",) for _, role, _ in grants(dev))
+    assert not any(p == principal(dev, "sink") for p, _, _ in grants(dev))  # sinks get ACLs only
+
+
+def test_source_and_sink_acls_are_the_documented_sets(dev):
+    assert acls(dev, "cdc-source") == {
+        ("DESCRIBE", "CLUSTER", "kafka-cluster", "LITERAL"),
+        ("CREATE", "TOPIC", "fd", "PREFIXED"),
+        ("WRITE", "TOPIC", "fd", "PREFIXED"),
+    }
+    sink = acls(dev, "sink")
+    assert ("DESCRIBE", "CLUSTER", "kafka-cluster", "LITERAL") in sink
+    assert ("READ", "GROUP", "connect-lcc", "PREFIXED") in sink
+    for topic in ("dlq-lcc", "success-lcc", "error-lcc"):
+        assert {("CREATE", "TOPIC", topic, "PREFIXED"), ("WRITE", "TOPIC", topic, "PREFIXED")} <= sink
+    reads = {name for operation, kind, name, pattern in sink if (operation, kind, pattern) == ("READ", "TOPIC", "LITERAL")}
+    assert all(not name.startswith("fd") for name in reads)  # sinks never read the raw CDC topics
+    assert not [acl for acl in dev.of_type(ACL) if acl.inputs["operation"] == "ALL" or acl.inputs["resourceName"] == "*"]
+    assert {acl.inputs["principal"] for acl in dev.of_type(ACL)} == {principal(dev, "cdc-source"), principal(dev, "sink")}
+
+
+def test_acls_use_the_admin_key_after_its_owner_may_manage_acls(dev):
+    admin_key = key(dev, "kafka")
+    cluster_admin = dev.named("fraud-dev-kafka-platform-manager-cluster-admin")
+    for acl in dev.of_type(ACL):
+        assert acl.inputs["kafkaCluster"] == {"id": dev.outputs["kafkaClusterId"]}
+        assert acl.inputs["restEndpoint"] == dev.outputs["kafkaRestEndpoint"]
+        assert acl.inputs["credentials"] == {"key": dev.outputs["kafkaApiKey"], "secret": admin_key.outputs["secret"]}
+        assert "credentials" in acl.secret_inputs
+        assert dev.depends_on(acl, cluster_admin)
+
+
+def test_api_keys_are_owned_by_the_platform_manager_and_scoped(dev):
+    manager = {"id": account_id(dev, "platform-manager"), "apiVersion": "iam/v2", "kind": "ServiceAccount"}
+    environment = {"id": dev.outputs["confluentEnvironmentId"]}
+    expected = {
+        "kafka": {"id": dev.outputs["kafkaClusterId"], "apiVersion": "cmk/v2", "kind": "Cluster", "environment": environment},
+        "schema-registry": {"id": "lsrc-mock", "apiVersion": "srcm/v3", "kind": "Cluster", "environment": environment},
+        "flink": {"id": f"aws.{REGION}", "apiVersion": "fcpm/v2", "kind": "Region", "environment": environment},
+    }
+    for role, managed in expected.items():
+        api_key = key(dev, role)
+        assert api_key.inputs["owner"] == manager
+        assert api_key.inputs["managedResource"] == managed
+        assert api_key.inputs["displayName"] == f"fraud-dev-{role}" and api_key.inputs["description"]
+    assert [i.args for i in dev.invokes_of("confluentcloud:index/getFlinkRegion:getFlinkRegion")] == [{"cloud": "AWS", "region": REGION}]
+
+
+def test_each_key_waits_for_its_owners_grants(dev):
+    binding = dev.named
+    assert dev.depends_on(key(dev, "kafka"), binding("fraud-dev-kafka-platform-manager-cluster-admin"))
+    assert dev.depends_on(key(dev, "schema-registry"), binding("fraud-dev-kafka-platform-manager-subjects-read"))
+    for role in ("flink-environment-admin", "platform-manager-flink-developer", "platform-manager-flink-assigner"):
+        assert dev.depends_on(key(dev, "flink"), binding(f"fraud-dev-kafka-{role}"))
+
+
+def test_api_keys_are_exported_only_as_secrets(dev):
+    assert SECRET_EXPORTS <= dev.secret_outputs
+    secrets = {r.outputs["secret"] for r in dev.of_type(API_KEY)}
+    assert {dev.outputs[name] for name in ("kafkaApiSecret", "schemaRegistryApiSecret", "flinkApiSecret")} == secrets
+    for name, value in dev.outputs.items():
+        if name not in dev.secret_outputs:
+            assert not any(secret in str(value) for secret in secrets), name
+
+
+def test_api_secrets_travel_only_in_secret_inputs(dev):
+    secrets = {r.outputs["secret"] for r in dev.of_type(API_KEY)}
+
+    def leaks(value, path=""):
+        if isinstance(value, dict):
+            return [leak for k, v in value.items() for leak in leaks(v, f"{path}.{k}" if path else k)]
+        if isinstance(value, list):
+            return [leak for i, v in enumerate(value) for leak in leaks(v, f"{path}[{i}]")]
+        return [path] if isinstance(value, str) and any(s in value for s in secrets) else []
+
+    for resource in dev.resources:
+        for path in leaks(resource.inputs):
+            assert any(path == p or path.startswith(p + ".") for p in resource.secret_inputs), (resource.name, path)
+
+
+def test_connect_egress_ranges_are_looked_up_for_the_region(dev):
+    lookups = dev.invokes_of("confluentcloud:index/getIpAddresses:getIpAddresses")
+    assert lookups and all(
+        lookup.args["filter"] == {"clouds": ["AWS"], "regions": [REGION], "services": ["CONNECT"], "addressTypes": ["EGRESS"]}
+        for lookup in lookups
+    )
+
+
+def test_missing_confluent_credential_stops_before_anything_is_registered(monkeypatch):
+    for variable in ("CONFLUENT_CLOUD_API_KEY", "CONFLUENT_CLOUD_API_SECRET"):
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(SettingsError) as raised:
+        run_program("dev", credentials=False)
+    assert "confluentcloud:cloudApiKey" in str(raised.value) and "--secret" in str(raised.value)
+    assert raised.value.registered == []
+
+
+# --- OracleCdcSource -----------------------------------------------------------------------------------
+
+EXPECTED_CONFIG = {
+    "connector.class": "OracleXStreamSource",
+    "name": "fraud-dev-oracle-xstream-source",
+    "kafka.auth.mode": "SERVICE_ACCOUNT",
+    "database.hostname": "ec2-198-51-100-20.eu-central-1.compute.amazonaws.com",
+    "database.port": "1521",
+    "database.user": "C##CDC_CONNECT",
+    "database.dbname": "XE",
+    "database.service.name": "XE",
+    "database.pdb.name": "XEPDB1",
+    "database.out.server.name": "XOUT",
+    "database.processor.licenses": "1",
+    "topic.prefix": "fd",
+    "table.include.list": "SAMPLE[.](AUTH_USER|USER_TRANSACTION)",
+    "output.key.format": "AVRO",
+    "output.data.format": "AVRO",
+    "decimal.handling.mode": "double",
+    "time.precision.mode": "connect",
+    "snapshot.mode": "initial",
+    "tasks.max": "1",
+}
+
+
+def oracle_connect_password(program: Program) -> str:
+    return program.outputs["oracleConnectPassword"]
+
+
+def test_connector_config_has_every_required_key(dev):
+    config = dev.one(CONNECTOR).inputs["configNonsensitive"]
+    assert config == {**EXPECTED_CONFIG, "kafka.service.account.id": account_id(dev, "cdc-source")}
+    assert all(isinstance(value, str) for value in config.values())
+    assert "output.data.value.format" not in config and "output.data.key.format" not in config
+
+
+def test_connector_password_only_in_sensitive_config(dev):
+    connector = dev.one(CONNECTOR)
+    password = oracle_connect_password(dev)
+    assert connector.inputs["configSensitive"] == {"database.password": password}
+    assert "configSensitive" in connector.secret_inputs
+    assert password not in str(connector.inputs["configNonsensitive"])
+    assert not any("password" in name.lower() or "secret" in name.lower() for name in connector.inputs["configNonsensitive"])
+
+
+def test_connector_targets_the_platform_and_is_replaced_delete_first(dev):
+    connector = dev.one(CONNECTOR)
+    assert connector.inputs["environment"] == {"id": dev.outputs["confluentEnvironmentId"]}
+    assert connector.inputs["kafkaCluster"] == {"id": dev.outputs["kafkaClusterId"]}
+    assert connector.options["delete_before_replace"] is True
+
+
+def test_connector_waits_for_oracle_and_its_grants(dev):
+    connector = dev.one(CONNECTOR)
+    assert dev.depends_on(connector, dev.named("fraud-dev-oracle-ready"))
+    source = principal(dev, "cdc-source")
+    grants_of_source = [r for r in dev.of_type(ACL) + dev.of_type(ROLE_BINDING) if r.inputs["principal"] == source]
+    assert len(grants_of_source) == 4
+    assert all(urn in connector.dependencies for urn in (r.urn for r in grants_of_source))
+
+
+def test_cdc_gate_waits_for_the_connector_and_the_value_subjects(dev):
+    gate = dev.named("fraud-dev-cdc-ready")
+    assert gate.type == GATE
+    assert dev.depends_on(gate, dev.one(CONNECTOR))
+    assert gate.inputs["subjects"] == ["fd.SAMPLE.AUTH_USER-value", "fd.SAMPLE.USER_TRANSACTION-value"]
+    assert gate.inputs["endpoint"] == SCHEMA_REGISTRY_ENDPOINT
+    assert gate.inputs["timeout_seconds"] == 20 * 60
+    assert gate.inputs["api_key"] == dev.outputs["schemaRegistryApiKey"]
+    assert gate.inputs["api_secret"] == dev.outputs["schemaRegistryApiSecret"]
+    assert {"api_key", "api_secret"} <= gate.secret_inputs
+    assert {"api_key", "api_secret"} <= set(gate.options["additional_secret_outputs"])
+    assert dev.outputs["cdcTopics"] == ["fd.SAMPLE.AUTH_USER", "fd.SAMPLE.USER_TRANSACTION"]
+
+
+def test_topic_prefix_and_schema_reach_the_connector_the_acls_and_the_gate():
+    program = run_program(
+        "dev",
+        {
+            "fraud-detection:topicPrefix": "txn",
+            "fraud-detection:oracleAppSchema": "APPDATA",
+            "fraud-detection:cdcReadyTimeoutMinutes": 7,
+        },
+    )
+    config = program.one(CONNECTOR).inputs["configNonsensitive"]
+    assert config["topic.prefix"] == "txn"
+    assert config["table.include.list"] == "APPDATA[.](AUTH_USER|USER_TRANSACTION)"
+    gate = program.named("fraud-dev-cdc-ready")
+    assert gate.inputs["subjects"] == ["txn.APPDATA.AUTH_USER-value", "txn.APPDATA.USER_TRANSACTION-value"]
+    assert gate.inputs["timeout_seconds"] == 7 * 60
+    assert ("CREATE", "TOPIC", "txn", "PREFIXED") in acls(program, "cdc-source")
+    assert any(crn.endswith("/subject=txn.*") for _, _, crn in grants(program))
