@@ -1,0 +1,26 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+PLAIN_STATIC_STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    """Static files straight from the app (the manifest storage is tested on its own) and fast hashing."""
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STATIC_ROOT.mkdir()
+    settings.STORAGES = PLAIN_STATIC_STORAGES
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def seeded(db, monkeypatch):
+    """Twenty demo customers and the sample transactions, no admin."""
+    monkeypatch.delenv("DJANGO_ADMIN_PASSWORD", raising=False)
+    monkeypatch.delenv("SEED_USERS", raising=False)
+    call_command("seed", users=20, stdout=io.StringIO())
