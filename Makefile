@@ -6,9 +6,9 @@ STACK ?= dev
 STATE_DIR ?= $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 
-.PHONY: venv test up destroy
+.PHONY: venv test app up destroy
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
@@ -18,6 +18,13 @@ venv: $(VENV)/.installed
 
 test: venv
 	$(PY) -m pytest
+
+# The web app in local mode (SQLite) on http://127.0.0.1:8000; SEED_USERS and DJANGO_ADMIN_PASSWORD are honoured.
+app: venv
+	$(PY) app/manage.py migrate --noinput
+	$(PY) app/manage.py collectstatic --noinput -v 0
+	$(PY) app/manage.py seed
+	$(PY) app/manage.py runserver 127.0.0.1:8000
 
 # Deploy a stack with the local file backend (set PULUMI_BACKEND_URL to use another state store).
 up:
