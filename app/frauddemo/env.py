@@ -99,6 +99,8 @@ def database(environ: Mapping[str, str], base_dir: Path) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": environ.get("SQLITE_PATH", "").strip() or str(base_dir / "db.sqlite3"),
+            # Take the write lock when a transaction starts, so concurrent writers wait instead of failing.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE"},
         }
     host = environ["ORACLE_HOST"].strip()
     port = integer(environ, "ORACLE_PORT", 1521, 1, 65535)

@@ -9,6 +9,15 @@ PLAIN_STATIC_STORAGES = {
 }
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """A file-backed test database: the live server's request threads then each get their own connection
+    (with SQLite's busy wait) instead of sharing one in-memory connection, whose table locks fail at once."""
+    from django.db import connections
+
+    connections["default"].settings_dict["TEST"]["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     """Static files straight from the app (the manifest storage is tested on its own) and fast hashing."""

@@ -27,7 +27,8 @@ def test_empty_oracle_host_is_an_error_not_sqlite():
 
 
 def test_sqlite_path_default_and_override(tmp_path):
-    assert env.database({}, tmp_path) == {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db.sqlite3")}
+    assert env.database({}, tmp_path) == {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db.sqlite3"),
+                                          "OPTIONS": {"transaction_mode": "IMMEDIATE"}}
     assert env.database({"SQLITE_PATH": "/data/x.db"}, tmp_path)["NAME"] == "/data/x.db"
 
 
