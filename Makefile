@@ -6,7 +6,7 @@ STACK ?= dev
 STATE_DIR ?= $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 
-.PHONY: venv test app up destroy
+.PHONY: venv test app plan up destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
 	python3 -m venv $(VENV)
@@ -25,6 +25,10 @@ app: venv
 	$(PY) app/manage.py collectstatic --noinput -v 0
 	$(PY) app/manage.py seed
 	$(PY) app/manage.py runserver 127.0.0.1:8000
+
+# Offline plan of a stack: resource tree, policy report, hourly cost and modeled deploy time (no cloud needed).
+plan: venv
+	$(PY) -m planner --stack $(STACK) $(if $(JSON),--json $(JSON))
 
 # Deploy a stack with the local file backend (set PULUMI_BACKEND_URL to use another state store).
 up:

@@ -1,0 +1,1 @@
+"""Offline plan of a stack: resources, policies, hourly cost and modeled deploy time, without a cloud."""

@@ -1,0 +1,129 @@
+"""Hourly cost lines of the resources that are billed while they exist, priced from planner/prices.yaml.
+
+Each billed resource type maps to the price items it incurs and their quantities read from the
+resource's real inputs. An item without a sourced price stays UNKNOWN (hourly None), so a total is
+only ever a lower bound ("at least") when anything is unknown.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from planner.table import Table
+
+HOURS_PER_MONTH = 730  # how AWS converts monthly storage prices to hours
+
+
+@dataclass(frozen=True)
+class CostLine:
+    resource: str
+    type: str
+    item: str
+    quantity: float | None  # None: the quantity itself depends on load
+    unit: str
+    unit_usd: float | None
+    hourly_usd: float | None  # None: UNKNOWN
+    reason: str
+    source: str
+    taken: str
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    lines: tuple[CostLine, ...]
+    known_hourly_usd: float
+    unknown_items: int
+    flink_max_hourly_usd: float | None
+
+    @property
+    def complete(self) -> bool:
+        return self.unknown_items == 0
+
+    @property
+    def label(self) -> str:
+        amount = f"${self.known_hourly_usd:.4f}/h"
+        return amount if self.complete else f"at least {amount} ({self.unknown_items} item(s) UNKNOWN)"
+
+
+Line = tuple[str, float | None, str | None]  # (price id, quantity, variant)
+Rule = Callable[[dict[str, Any]], list[Line]]
+
+_CONTINUOUS = re.compile(r"^\s*INSERT\b|\bAS\s+SELECT\b", re.IGNORECASE)
+
+
+def _instance(inputs: dict[str, Any]) -> list[Line]:
+    lines: list[Line] = [("ec2_instance", 1, inputs.get("instanceType"))]
+    if inputs.get("associatePublicIpAddress"):
+        lines.append(("public_ipv4", 1, None))
+    root = inputs.get("rootBlockDevice") or {}
+    if root.get("volumeSize"):
+        lines.append(("ebs_gp3", float(root["volumeSize"]) / HOURS_PER_MONTH, root.get("volumeType")))
+    return lines
+
+
+def _kafka_cluster(inputs: dict[str, Any]) -> list[Line]:
+    if "basic" in inputs:
+        return [("confluent_basic_cluster", 1, None)]
+    kind = "standard" if "standard" in inputs else "enterprise" if "enterprises" in inputs else "dedicated"
+    return [("confluent_cluster_ecku", None, kind)]
+
+
+def _opensearch(inputs: dict[str, Any]) -> list[Line]:
+    cluster = inputs.get("clusterConfig") or {}
+    count = float(cluster.get("instanceCount") or 1)
+    lines: list[Line] = [("opensearch_instance", count, cluster.get("instanceType"))]
+    ebs = inputs.get("ebsOptions") or {}
+    if ebs.get("volumeSize"):
+        lines.append(("ebs_gp3", count * float(ebs["volumeSize"]) / HOURS_PER_MONTH, ebs.get("volumeType")))
+    return lines
+
+
+def _flink_statement(inputs: dict[str, Any]) -> list[Line]:
+    # DDL completes and stops billing; INSERT and CREATE TABLE ... AS SELECT run (at least 1 CFU each).
+    return [("flink_cfu", 1, None)] if _CONTINUOUS.search(inputs.get("statement") or "") else []
+
+
+RULES: dict[str, Rule] = {
+    "aws:ec2/natGateway:NatGateway": lambda inputs: [("nat_gateway", 1, None)],
+    "aws:ec2/eip:Eip": lambda inputs: [("public_ipv4", 1, None)],
+    "aws:ec2/instance:Instance": _instance,
+    "eks:index:Cluster": lambda inputs: [("eks_cluster", 1, None), ("eks_auto_mode_compute", None, None)],
+    "kubernetes:networking.k8s.io/v1:Ingress": lambda inputs: [("alb", 1, None), ("alb_lcu", None, None)],
+    "aws:redshift/cluster:Cluster": lambda inputs: [
+        ("redshift_node", float(inputs.get("numberOfNodes") or 1), inputs.get("nodeType"))
+    ],
+    "aws:opensearch/domain:Domain": _opensearch,
+    "confluentcloud:index/kafkaCluster:KafkaCluster": _kafka_cluster,
+    "confluentcloud:index/environment:Environment": lambda inputs: [
+        ("stream_governance", 1, (inputs.get("streamGovernance") or {}).get("package"))
+    ],
+    "confluentcloud:index/connector:Connector": lambda inputs: [("connector", None, None)],
+    "confluentcloud:index/flinkComputePool:FlinkComputePool": lambda inputs: [("flink_compute_pool", 1, None)],
+    "confluentcloud:index/flinkStatement:FlinkStatement": _flink_statement,
+}
+
+
+def estimate(resources: list[Any], region: str, table: Table) -> CostSummary:
+    """Cost lines for every billed resource (objects with .type, .name, .inputs)."""
+    lines: list[CostLine] = []
+    for resource in resources:
+        rule = RULES.get(resource.type)
+        for price_id, quantity, variant in rule(resource.inputs) if rule else []:
+            price = table.price(price_id, region, variant)
+            reason = price.reason
+            if quantity is None and price.usd is not None:
+                reason = "quantity depends on load"
+            hourly = None if price.usd is None or quantity is None else price.usd * quantity
+            lines.append(CostLine(resource.name, resource.type, price_id + (f" [{variant}]" if variant else ""),
+                                  quantity, price.unit, price.usd, hourly, reason, price.source, price.taken))
+    known = sum(line.hourly_usd for line in lines if line.hourly_usd is not None)
+    unknown = sum(1 for line in lines if line.hourly_usd is None)
+
+    flink_max = None
+    pools = [r for r in resources if r.type == "confluentcloud:index/flinkComputePool:FlinkComputePool"]
+    cfu = table.price("flink_cfu", region) if pools else None
+    if cfu is not None and cfu.usd is not None:
+        flink_max = sum(float(p.inputs.get("maxCfu") or 0) for p in pools) * cfu.usd
+    return CostSummary(tuple(lines), known, unknown, flink_max)

@@ -1,0 +1,143 @@
+"""The offline plan of a stack: run the real program under mocks, then describe what `pulumi up` would build."""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from planner.costs import CostSummary, estimate  # noqa: E402
+from planner.graph import CriticalPath, Node, critical_path  # noqa: E402
+from planner.table import Table  # noqa: E402
+
+
+class PlanError(Exception):
+    """A stack that cannot be planned (no stack file, or config that `pulumi up` would reject)."""
+
+
+@dataclass
+class Plan:
+    stack: str
+    region: str
+    price_region: str
+    tree: dict[str, Any]
+    type_counts: dict[str, int]
+    costs: CostSummary
+    path: CriticalPath
+    create_times: dict[str, dict[str, Any]]
+    default_timed: set[str]  # resources (urns) timed with the table's default, not a sourced figure
+    policies: dict[str, Any]
+
+
+def stacks() -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
+
+
+def _parse_value(raw: str) -> Any:
+    import yaml
+
+    return yaml.safe_load(raw)
+
+
+def run(stack: str, sets: list[str] = (), price_region: str | None = None, table: Table | None = None) -> Plan:
+    """Evaluate ``__main__.py`` for ``stack`` under mocks and build its plan; raise PlanError on bad input."""
+    if not (ROOT / f"Pulumi.{stack}.yaml").exists():
+        raise PlanError(f"no stack named '{stack}': Pulumi.{stack}.yaml does not exist (stacks: {', '.join(stacks())})")
+    overrides: dict[str, Any] = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep or ":" not in key:
+            raise PlanError(f"--set {item!r}: expected <namespace>:<key>=<value>, e.g. fraud-detection:azCount=2")
+        overrides[key] = _parse_value(value)
+
+    import settings as stack_settings
+    from tests.harness import run_program
+
+    try:
+        program = run_program(stack, overrides=overrides)
+    except stack_settings.SettingsError as error:
+        raise PlanError(str(error)) from None
+
+    return build(program, stack, str(_stack_region(stack, overrides)), price_region, table)
+
+
+def build(program, stack: str, region: str, price_region: str | None = None, table: Table | None = None) -> Plan:
+    """The plan of an already evaluated program (tests pass the session's mocked program)."""
+    table = table or Table.load()
+    price_region = price_region or region
+    return Plan(
+        stack=stack,
+        region=region,
+        price_region=price_region,
+        tree=_tree(program),
+        type_counts=dict(sorted(Counter(r.type for r in program.resources).items())),
+        costs=estimate(program.resources, price_region, table),
+        path=_path(program, table),
+        create_times=_create_times(program, table),
+        default_timed={r.urn for r in program.resources if r.custom and table.create_time(r.type, r.name).default},
+        policies=_policies(program),
+    )
+
+
+def _stack_region(stack: str, overrides: dict[str, Any]) -> str:
+    from tests.harness import stack_config
+
+    return overrides.get("aws:region") or stack_config(stack).get("aws:region", "")
+
+
+def _tree(program) -> dict[str, Any]:
+    """Components with their children: nested components and per-type counts of their resources."""
+    urns = {r.urn for r in program.resources}
+
+    def level(parent_urn: str) -> dict[str, Any]:
+        kids = [r for r in program.resources if r.parent == parent_urn]
+        components = [{"name": r.name, "type": r.type, **level(r.urn)} for r in kids if not r.custom]
+        resources = dict(sorted(Counter(r.type for r in kids if r.custom).items()))
+        total = sum(resources.values()) + sum(c["total"] + 1 for c in components)
+        return {"components": components, "resources": resources, "total": total}
+
+    roots = {r.parent for r in program.resources if r.parent not in urns}
+    root = roots.pop() if len(roots) == 1 else ""
+    return {"name": program_name(program), **level(root)}
+
+
+def program_name(program) -> str:
+    parents = {r.parent for r in program.resources}
+    stack_urn = next((p for p in parents if "::pulumi:pulumi:Stack::" in p), "")
+    return stack_urn.rsplit("::", 1)[-1] or "stack"
+
+
+def _nodes(program) -> list[Node]:
+    return [
+        Node(r.urn, r.name, r.type, r.custom, r.parent, frozenset(program.direct_dependencies(r)))
+        for r in program.resources
+    ]
+
+
+def _path(program, table: Table) -> CriticalPath:
+    return critical_path(_nodes(program), lambda node: table.create_time(node.type, node.name).minutes)
+
+
+def _create_times(program, table: Table) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for resource in program.resources:
+        if not resource.custom:
+            continue
+        time = table.create_time(resource.type, resource.name)
+        key = resource.type if resource.type != "pulumi-python:dynamic:Resource" else f"{resource.type} ({resource.name})"
+        found[key] = {"minutes": time.minutes, "range": time.range, "source": time.source, "default": time.default}
+    return dict(sorted(found.items()))
+
+
+def _policies(program) -> dict[str, Any]:
+    """The policy engineer's engine (policies/engine.py) run over the same resources."""
+    try:
+        from policies import engine
+    except ImportError as error:
+        return {"available": False, "reason": f"policy engine not importable yet ({error})"}
+    return {"available": True, **engine.evaluate_program(program)}
