@@ -1,6 +1,6 @@
 from django.urls import path
 
-from transactions import views
+from transactions import local_flags, views
 
 app_name = "transactions"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("api/transactions", views.recent_transactions, name="recent"),
     path("api/transactions/stream", views.stream_transaction, name="stream"),
     path("api/fraud", views.simulate_fraud, name="fraud"),
+    path("api/local/flags", local_flags.flags, name="local-flags"),
 ]

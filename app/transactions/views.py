@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 
-from transactions import scenarios
+from transactions import local_flags, scenarios
 from transactions.models import UserTransaction
 from transactions.services import NoCustomers, customers, random_customer, record
 
@@ -109,6 +109,7 @@ def _json_object(request: HttpRequest) -> dict:
 def index(request: HttpRequest):
     return render(request, "transactions/index.html", {
         "stream_interval_ms": settings.STREAM_INTERVAL_MS,
+        "local_flags": local_flags.results_dir() is not None,
         "scenarios": [
             {"type": fraud_type, "label": SCENARIO_TEXT[fraud_type][0], "description": SCENARIO_TEXT[fraud_type][1]}
             for fraud_type in scenarios.FRAUD_TYPES

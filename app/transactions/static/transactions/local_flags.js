@@ -1,0 +1,43 @@
+"use strict";
+// The local demo's panel: polls what local Flink flagged and lists it, newest first.
+(() => {
+  const panel = document.getElementById("local-flags");
+  if (!panel) return;
+  const url = panel.dataset.urlFlags;
+  const pollMs = 1000;
+  const lists = {
+    flagged_users: panel.querySelector("#flagged-users tbody"),
+    flagged_transactions: panel.querySelector("#flagged-transactions tbody"),
+  };
+  const state = panel.querySelector("#flags-state");
+
+  function render(kind, rows) {
+    const tbody = lists[kind];
+    tbody.replaceChildren(...rows.slice().reverse().map((row) => {
+      const tr = document.createElement("tr");
+      for (const [key, value] of Object.entries(row)) {
+        const td = document.createElement("td");
+        td.textContent = value === null ? "" : String(value);
+        td.dataset.field = key;
+        tr.appendChild(td);
+      }
+      tr.dataset.json = JSON.stringify(row);
+      return tr;
+    }));
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const data = await response.json();
+      for (const kind of Object.keys(lists)) render(kind, data[kind] || []);
+      state.textContent = `updated ${new Date().toLocaleTimeString()}`;
+    } catch (err) {
+      state.textContent = `cannot read flags: ${err.message}`;
+    } finally {
+      setTimeout(poll, pollMs);
+    }
+  }
+  poll();
+})();
