@@ -61,6 +61,7 @@ class Program:
     invokes: list[Invoke]
     outputs: dict[str, Any]
     secret_outputs: set[str]
+    config: dict[str, Any] = field(default_factory=dict)  # the stack config the program ran with (namespaced keys)
 
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
@@ -227,11 +228,13 @@ def run_program(
     overrides: dict[str, Any] | None = None,
     remove: Iterable[str] = (),
     credentials: bool = True,
+    main: str | Path = "__main__.py",
 ) -> Program:
     """Evaluate ``__main__.py`` for a stack under mocks and return everything it registered.
 
     ``overrides`` sets or replaces config keys (namespaced, e.g. ``fraud-detection:azCount``),
-    ``remove`` deletes keys, ``credentials=False`` leaves out the Confluent Cloud credentials.
+    ``remove`` deletes keys, ``credentials=False`` leaves out the Confluent Cloud credentials,
+    ``main`` runs another program file (relative to the repository root) with the same stack config.
     """
     config = stack_config(stack)
     if credentials:
@@ -254,7 +257,7 @@ def run_program(
 
     @pulumi.runtime.test
     def evaluate():
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(ROOT / main), run_name="__main__")
         exported = dict(runtime_settings.get_root_resource().outputs)
 
         async def resolve_exports() -> None:
@@ -272,4 +275,4 @@ def run_program(
     except Exception as error:
         error.registered = list(monitor.records)  # what got registered before the failure
         raise
-    return Program(monitor.records, invokes, outputs, secret_outputs)
+    return Program(monitor.records, invokes, outputs, secret_outputs, config)
