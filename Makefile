@@ -6,7 +6,7 @@ STACK ?= dev
 STATE_DIR ?= $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 
-.PHONY: venv test app plan up destroy
+.PHONY: venv test app plan policy up destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
 	python3 -m venv $(VENV)
@@ -29,6 +29,10 @@ app: venv
 # Offline plan of a stack: resource tree, policy report, hourly cost and modeled deploy time (no cloud needed).
 plan: venv
 	$(PY) -m planner --stack $(STACK) $(if $(JSON),--json $(JSON))
+
+# The policy pack over every resource a stack declares, under mocks (no cloud, no CLI); fails on a mandatory violation.
+policy: venv
+	$(PY) -m policies.fraud_policies.evaluate --stack $(STACK)
 
 # Deploy a stack with the local file backend (set PULUMI_BACKEND_URL to use another state store).
 up:
