@@ -67,10 +67,19 @@ def render(plan: Plan, console: Console) -> None:
     console.print(counts)
 
     console.rule("Policies")
-    if not plan.policies.get("available"):
-        console.print(f"[yellow]{plan.policies['reason']}[/]")
+    report = plan.policies
+    if not report.get("available"):
+        console.print(f"[yellow]{report['reason']}[/]")
     else:
-        console.print_json(json.dumps({k: v for k, v in plan.policies.items() if k != "available"}, default=str))
+        findings = RichTable(title=f"Policy pack {report['pack']} ({len(report['policies'])} policies, config {report['config']})")
+        for column in ("level", "policy", "resource", "message"):
+            findings.add_column(column)
+        for finding in report["findings"]:
+            findings.add_row(finding["level"], finding["policy"], finding["resource_name"] or "stack", finding["message"])
+        if report["findings"]:
+            console.print(findings)
+        verdict = "[green]passes[/]" if report["passed"] else "[red]FAILS[/]"
+        console.print(f"{report['mandatory']} mandatory, {report['advisory']} advisory violation(s): stack {plan.stack} {verdict}")
 
     console.rule(f"Estimated hourly cost (prices for {plan.price_region})")
     cost = RichTable()

@@ -80,7 +80,7 @@ def build(program, stack: str, region: str, price_region: str | None = None, tab
         path=_path(program, table),
         create_times=_create_times(program, table),
         default_timed={r.urn for r in program.resources if r.custom and table.create_time(r.type, r.name).default},
-        policies=_policies(program),
+        policies=_policies(program, stack),
     )
 
 
@@ -134,10 +134,10 @@ def _create_times(program, table: Table) -> dict[str, dict[str, Any]]:
     return dict(sorted(found.items()))
 
 
-def _policies(program) -> dict[str, Any]:
-    """The policy engineer's engine (policies/engine.py) run over the same resources."""
+def _policies(program, stack: str) -> dict[str, Any]:
+    """The policy pack's offline evaluator (policies/fraud_policies/evaluate.py) over the same mocked program."""
     try:
-        from policies import engine
+        from policies.fraud_policies.evaluate import evaluate_program
     except ImportError as error:
-        return {"available": False, "reason": f"policy engine not importable yet ({error})"}
-    return {"available": True, **engine.evaluate_program(program)}
+        return {"available": False, "reason": f"policy engine not importable ({error})"}
+    return {"available": True, **evaluate_program(program, stack=stack).as_dict()}

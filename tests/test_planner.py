@@ -127,8 +127,10 @@ def test_cli_writes_the_plan_as_json(tmp_path, capsys, dev):
     assert any(line["hourly_usd"] is None for line in plan["cost"]["lines"])
     steps = plan["deployTime"]["criticalPath"]
     assert steps and plan["deployTime"]["totalMinutes"] == pytest.approx(sum(s["minutes"] for s in steps))
-    assert "available" in plan["policies"]
+    assert plan["policies"]["available"] and plan["policies"]["stack"] == "dev"
+    assert plan["policies"]["policies"] and isinstance(plan["policies"]["findings"], list)
     assert "Modeled deploy time" in stdout and "Estimated hourly cost" in stdout
+    assert "mandatory" in stdout and "advisory violation(s)" in stdout
 
 
 def test_cli_rejects_an_unknown_stack_without_a_traceback():
