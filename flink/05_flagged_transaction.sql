@@ -1,0 +1,21 @@
+-- flagged_transaction: each new transaction sent from an address outside the customers' usual ones
+-- (scenarios.ALLOWED_IPS), with the time Flink saw it. Only inserts and snapshot rows count: an update
+-- or a delete of a transaction is not a new transaction and must not raise a flag.
+CREATE TABLE flagged_transaction
+WITH (
+  'changelog.mode' = 'append',
+  'value.format' = 'avro-registry'
+)
+AS SELECT
+  id AS transaction_id,
+  account_id,
+  amount,
+  ip_address,
+  received_at,
+  CURRENT_TIMESTAMP AS detected_at
+FROM user_transaction
+WHERE cdc_op IN ('c', 'r')
+  AND ip_address NOT IN (
+    '192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.13', '192.0.2.14',
+    '192.0.2.15', '192.0.2.16', '192.0.2.17', '192.0.2.18', '192.0.2.19'
+  );
