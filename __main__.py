@@ -10,9 +10,18 @@ import settings as stack_settings
 from components.network import NetworkStack, NetworkStackArgs
 from components.oracle_db import OracleDb, OracleDbArgs
 from components.kafka_platform import KafkaPlatform, KafkaPlatformArgs
-from components.cdc_source import OracleCdcSource, OracleCdcSourceArgs
+from components.cdc_source import (
+    DEFAULT_DECIMAL_HANDLING_MODE,
+    DEFAULT_TIME_PRECISION_MODE,
+    OracleCdcSource,
+    OracleCdcSourceArgs,
+)
+from components.flink_pool import FLINK_DIR, FlinkPool, FlinkPoolArgs, plan_statements
 
 settings = stack_settings.load()
+# The Flink SQL is read and checked before anything is registered too: its tables are the topics the sink
+# connectors may read, and its comments state the value modes it expects of the CDC connector.
+flink_plan = plan_statements(FLINK_DIR, settings.confluent.topic_prefix, settings.oracle.app_schema)
 
 # Every AWS resource gets the project, stack and owner tags from the provider's default tags.
 aws_provider = aws.Provider(
@@ -35,7 +44,12 @@ network = NetworkStack(
 # == KafkaPlatform ==
 kafka = KafkaPlatform(
     f"{settings.prefix}-kafka",
-    KafkaPlatformArgs(settings=settings.confluent, region=settings.region, display_prefix=settings.prefix),
+    KafkaPlatformArgs(
+        settings=settings.confluent,
+        region=settings.region,
+        display_prefix=settings.prefix,
+        sink_topics=list(flink_plan.produced_tables),
+    ),
 )
 
 # == OracleDb ==
@@ -80,10 +94,32 @@ cdc = OracleCdcSource(
         oracle_ready=oracle.ready,
         tables_ready=[],
         access=kafka.source_acls,
+        decimal_handling_mode=flink_plan.cdc_modes.get("decimal.handling.mode", DEFAULT_DECIMAL_HANDLING_MODE),
+        time_precision_mode=flink_plan.cdc_modes.get("time.precision.mode", DEFAULT_TIME_PRECISION_MODE),
     ),
 )
 
 # == FlinkPool ==
+flink = FlinkPool(
+    f"{settings.prefix}-flink",
+    FlinkPoolArgs(
+        settings=settings.confluent,
+        oracle_schema=settings.oracle.app_schema,
+        region=settings.region,
+        display_prefix=settings.prefix,
+        organization_id=kafka.organization_id,
+        environment_id=kafka.environment_id,
+        environment_name=kafka.environment_name,
+        cluster_name=kafka.cluster_name,
+        rest_endpoint=kafka.flink_rest_endpoint,
+        api_key=kafka.flink_api_key,
+        api_secret=kafka.flink_api_secret,
+        principal_id=kafka.flink_principal_id,
+        cdc_ready=cdc.ready,
+        access=kafka.flink_access,
+        sql_dir=FLINK_DIR,
+    ),
+)
 
 # == Redshift ==
 
@@ -119,3 +155,5 @@ pulumi.export("flinkApiKey", kafka.flink_api_key)
 pulumi.export("flinkApiSecret", kafka.flink_api_secret)
 pulumi.export("cdcConnectorId", cdc.connector_id)
 pulumi.export("cdcTopics", cdc.topics)
+pulumi.export("flinkComputePoolId", flink.compute_pool_id)
+pulumi.export("flinkStatementNames", flink.statement_names)

@@ -1,11 +1,22 @@
-"""KafkaPlatform and OracleCdcSource on the mock-run program: grants, keys, secrets, connector config, wiring."""
+"""KafkaPlatform, OracleCdcSource and FlinkPool on the mock-run program: grants, keys, secrets, connector config,
+statements and their wiring."""
 from __future__ import annotations
+
+import re
+import shutil
 
 import pytest
 
+from components import flink_pool
 from settings import SettingsError
 from tests.harness import Program, run_program
-from tests.mock_outputs import CONFLUENT_ORG_CRN, REGION, SCHEMA_REGISTRY_ENDPOINT
+from tests.mock_outputs import (
+    CONFLUENT_ORG_CRN,
+    CONFLUENT_ORG_ID,
+    FLINK_REST_ENDPOINT,
+    REGION,
+    SCHEMA_REGISTRY_ENDPOINT,
+)
 
 ENVIRONMENT = "confluentcloud:index/environment:Environment"
 CLUSTER = "confluentcloud:index/kafkaCluster:KafkaCluster"
@@ -286,3 +297,148 @@ def test_topic_prefix_and_schema_reach_the_connector_the_acls_and_the_gate():
     assert gate.inputs["timeout_seconds"] == 7 * 60
     assert ("CREATE", "TOPIC", "txn", "PREFIXED") in acls(program, "cdc-source")
     assert any(crn.endswith("/subject=txn.*") for _, _, crn in grants(program))
+
+
+# --- FlinkPool -----------------------------------------------------------------------------------------
+
+STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"
+POOL = "confluentcloud:index/flinkComputePool:FlinkComputePool"
+
+
+@pytest.fixture
+def sql_copy(tmp_path, monkeypatch):
+    """A copy of flink/ that the program reads instead of the real one."""
+    copy = tmp_path / "flink"
+    shutil.copytree(flink_pool.FLINK_DIR, copy)
+    monkeypatch.setattr(flink_pool, "FLINK_DIR", copy)
+    return copy
+
+
+def statements(program: Program):
+    return program.of_type(STATEMENT)
+
+
+def statement_names(program: Program) -> dict[str, str]:
+    return {r.name: r.inputs["statementName"] for r in statements(program)}
+
+
+def test_compute_pool_follows_the_stack_settings(dev, ha):
+    for program, cfu in ((dev, 10), (ha, 20)):
+        pool = program.one(POOL)
+        assert pool.inputs["maxCfu"] == cfu and pool.inputs["cloud"] == "AWS" and pool.inputs["region"] == REGION
+        assert pool.inputs["environment"] == {"id": program.outputs["confluentEnvironmentId"]}
+        assert pool.inputs["displayName"] == f"fraud-{stack(program)}-flink"
+
+
+def test_one_statement_per_sql_file_in_file_order(dev):
+    files = sorted(flink_pool.FLINK_DIR.glob("*.sql"))
+    assert len(files) >= 2
+    registered = statements(dev)
+    # Registration order under the engine follows dependencies, not files; file order lives in the plan
+    # (and so in each statement's dependencies on earlier ones).
+    texts = {r.name: r.inputs["statement"] for r in registered}
+    assert texts == {f"fraud-dev-flink-{flink_pool.slug(path.stem)}": path.read_text().strip() for path in files}
+    keys = [s.key for s in flink_pool.plan_statements(flink_pool.FLINK_DIR).statements]
+    assert keys == [flink_pool.slug(path.stem) for path in files]
+    assert dev.outputs["flinkStatementNames"] == {
+        r.name.removeprefix("fraud-dev-flink-"): r.inputs["statementName"] for r in registered
+    }
+    for resource in registered:
+        assert re.fullmatch(r"fraud-dev-[a-z0-9-]+-[0-9a-f]{8}", resource.inputs["statementName"])
+        assert len(resource.inputs["statementName"]) <= flink_pool.NAME_LIMIT
+
+
+def test_statement_names_are_stable_across_runs(dev):
+    assert statement_names(run_program("dev")) == statement_names(dev)
+
+
+def test_statements_run_in_the_environment_and_cluster_as_the_principal(dev):
+    pool = dev.one(POOL)
+    flink_key = key(dev, "flink")
+    for resource in statements(dev):
+        inputs = resource.inputs
+        assert inputs["properties"] == {"sql.current-catalog": "fraud-dev-env", "sql.current-database": "fraud-dev-kafka"}
+        assert inputs["organization"] == {"id": CONFLUENT_ORG_ID}
+        assert inputs["environment"] == {"id": dev.outputs["confluentEnvironmentId"]}
+        assert inputs["computePool"] == {"id": f"{pool.name}-id"}
+        assert inputs["principal"] == {"id": account_id(dev, "flink")}
+        assert inputs["restEndpoint"] == FLINK_REST_ENDPOINT
+        assert inputs["credentials"] == {"key": dev.outputs["flinkApiKey"], "secret": flink_key.outputs["secret"]}
+        assert "credentials" in resource.secret_inputs
+        assert resource.options["delete_before_replace"] is True
+        assert {"statement", "properties"} <= set(resource.options["replace_on_changes"])
+
+
+def test_each_statement_waits_for_the_cdc_gate_its_grants_and_the_statements_it_reads(dev):
+    gate = dev.named("fraud-dev-cdc-ready")
+    by_key = {r.name.removeprefix("fraud-dev-flink-"): r for r in statements(dev)}
+    plan = flink_pool.plan_statements(flink_pool.FLINK_DIR)
+    for planned in plan.statements:
+        resource = by_key[planned.key]
+        assert gate.urn in resource.dependencies
+        for role in ("flink-environment-admin", "platform-manager-flink-developer", "platform-manager-flink-assigner"):
+            assert dev.named(f"fraud-dev-kafka-{role}").urn in resource.dependencies
+        for dependency in planned.depends_on:
+            assert by_key[dependency].urn in resource.dependencies
+        for other in plan.statements:
+            if other.key not in planned.depends_on and other.key != planned.key:
+                assert by_key[other.key].urn not in resource.dependencies
+    # every table a statement reads from comes from an earlier statement it waits for
+    for planned in plan.statements:
+        for table in flink_pool.used_tables(planned.sql) & set(plan.produced_tables):
+            if table not in planned.creates:
+                assert dev.depends_on(by_key[planned.key], by_key[plan.produced_tables[table]])
+
+
+def test_sinks_may_read_exactly_the_tables_flink_produces(dev):
+    produced = set(flink_pool.plan_statements(flink_pool.FLINK_DIR).produced_tables)
+    assert {"auth_user", "user_transaction", "flagged_user", "flagged_transaction"} <= produced
+    reads = {name for operation, kind, name, pattern in acls(dev, "sink") if (operation, kind) == ("READ", "TOPIC")}
+    assert reads == produced
+
+
+def test_connector_value_modes_follow_what_the_sql_states(sql_copy):
+    default = run_program("dev").one(CONNECTOR).inputs["configNonsensitive"]
+    assert (default["decimal.handling.mode"], default["time.precision.mode"]) == ("double", "connect")
+    for path in sql_copy.glob("*.sql"):
+        path.write_text(path.read_text().replace("decimal.handling.mode=double", "decimal.handling.mode=string"))
+    config = run_program("dev").one(CONNECTOR).inputs["configNonsensitive"]
+    assert config["decimal.handling.mode"] == "string" and config["time.precision.mode"] == "connect"
+
+
+def test_changing_one_sql_file_renames_only_it_and_its_dependents(sql_copy):
+    before = statement_names(run_program("dev"))
+    plan = flink_pool.plan_statements(sql_copy)
+    # the statement whose table the most others read, so the change has dependents
+    readers = {p.key: [q.key for q in plan.statements if p.key in q.depends_on] for p in plan.statements}
+    changed = max(plan.statements, key=lambda p: len(readers[p.key]))
+    assert readers[changed.key]
+    path = sql_copy / changed.file
+    path.write_text(path.read_text() + "\n-- a changed comment changes the statement text\n")
+
+    downstream, frontier = {changed.key}, [changed.key]
+    while frontier:
+        current = frontier.pop()
+        for reader in readers[current]:
+            if reader not in downstream:
+                downstream.add(reader)
+                frontier.append(reader)
+    after = statement_names(run_program("dev"))
+    assert set(after) == set(before)  # the same resources (logical names): replaced, not added
+    renamed = {name.removeprefix("fraud-dev-flink-") for name in before if before[name] != after[name]}
+    assert renamed == downstream
+
+
+def test_cdc_topics_in_the_sql_follow_the_topic_prefix_and_schema():
+    program = run_program("dev", {"fraud-detection:topicPrefix": "txn", "fraud-detection:oracleAppSchema": "APPDATA"})
+    texts = [r.inputs["statement"] for r in statements(program)]
+    assert any("`txn.APPDATA.AUTH_USER`" in text for text in texts)
+    assert any("`txn.APPDATA.USER_TRANSACTION`" in text for text in texts)
+    assert not any("`fd.SAMPLE." in text for text in texts)
+
+
+def test_a_bad_sql_file_stops_before_anything_is_registered(sql_copy):
+    (sql_copy / "99_two_statements.sql").write_text("CREATE TABLE a (x INT);\nCREATE TABLE b (x INT);\n")
+    with pytest.raises(ValueError, match=r"99_two_statements\.sql: expected one SQL statement per file") as raised:
+        run_program("dev")
+    assert raised.value.registered == []
