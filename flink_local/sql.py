@@ -172,21 +172,10 @@ def parse_statement(file: str, text: str) -> Step:
 
 
 def _table_as_query(file: str, sql: str, masked: str, table: str, at: int) -> TableAsQuery:
-    watermark, primary_key, options = None, (), {}
+    parts, options = [], {}
     if masked.startswith("(", at):
         close = _closing_paren(masked, at)
-        for part in _split_top_level(sql[at + 1:close]):
-            wm = re.fullmatch(rf"WATERMARK\s+FOR\s+{_IDENT}\s+AS\s+(.+)", part, re.I | re.S)
-            pk = re.fullmatch(r"(?:CONSTRAINT\s+\S+\s+)?PRIMARY\s+KEY\s*\(([^)]*)\)\s*NOT\s+ENFORCED", part, re.I | re.S)
-            if wm:
-                watermark = (unquote(wm.group(1)), wm.group(2).strip())
-            elif pk:
-                primary_key = tuple(unquote(column.strip()) for column in pk.group(1).split(","))
-            else:
-                raise LocalRewriteError(
-                    f"flink/{file}: in CREATE TABLE {table} ... AS the local runner takes only a WATERMARK and a "
-                    f"PRIMARY KEY (the columns come from the query); got {part!r}"
-                )
+        parts = _split_top_level(sql[at + 1:close])
         at = _skip_space(masked, close + 1)
     distributed = re.match(r"DISTRIBUTED\s+(?:BY\s+(?:HASH\s*)?\([^)]*\)\s+)?INTO\s+\d+\s+BUCKETS\s*", masked[at:], re.I)
     if distributed:
@@ -200,6 +189,19 @@ def _table_as_query(file: str, sql: str, masked: str, table: str, at: int) -> Ta
     query = re.match(r"AS\s+", masked[at:], re.I)
     if not query:
         raise LocalRewriteError(f"flink/{file}: expected CREATE TABLE {table} ... AS <query> (a table created from a query)")
+    watermark, primary_key = None, ()
+    for part in parts:
+        wm = re.fullmatch(rf"WATERMARK\s+FOR\s+{_IDENT}\s+AS\s+(.+)", part, re.I | re.S)
+        pk = re.fullmatch(r"(?:CONSTRAINT\s+\S+\s+)?PRIMARY\s+KEY\s*\(([^)]*)\)\s*NOT\s+ENFORCED", part, re.I | re.S)
+        if wm:
+            watermark = (unquote(wm.group(1)), wm.group(2).strip())
+        elif pk:
+            primary_key = tuple(unquote(column.strip()) for column in pk.group(1).split(","))
+        else:
+            raise LocalRewriteError(
+                f"flink/{file}: in CREATE TABLE {table} ... AS the local runner takes only a WATERMARK and a "
+                f"PRIMARY KEY (the columns come from the query); got {part!r}"
+            )
     mode = options.get("changelog.mode")
     if mode == "upsert" and not primary_key:
         raise LocalRewriteError(f"flink/{file}: 'changelog.mode' = 'upsert' needs a PRIMARY KEY")
