@@ -114,6 +114,7 @@ KEYS: tuple[Key, ...] = (
     Key("opensearchInstanceCount", int, 1, _one_of(1, 2, 3, 4, 6), "1, 2, 3, 4 or 6 (nodes spread evenly over the zones)"),
     Key("opensearchVolumeGb", int, 10, _between(10, 1000), "an integer from 10 to 1000 (GiB)"),
     Key("opensearchEngineVersion", str, "OpenSearch_2.19", _matches(re.compile(r"^OpenSearch_\d+\.\d+$")), "OpenSearch_<major>.<minor>, e.g. OpenSearch_2.19"),
+    Key("opensearchAccessCidrs", list, [], lambda v: _cidr_list(v, allow_empty=True) and not any(c.endswith("/0") for c in v), "a list of IPv4 CIDRs without /0 ranges (empty: the eksPublicAccessCidrs)"),
 )
 
 
@@ -173,6 +174,7 @@ class OpenSearchSettings:
     instance_count: int
     volume_gb: int
     engine_version: str
+    access_cidrs: tuple[str, ...]  # who may open Dashboards and the API besides Confluent's connectors
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,8 @@ def load() -> Settings:
     if values["opensearchInstanceCount"] % 3 == 0 and values["azCount"] < 3:
         problems.append(f"{PROJECT}:opensearchInstanceCount: expected 1, 2 or 4 nodes when azCount is 2 (3 and 6 spread over three zones)")
 
+    if not values["opensearchAccessCidrs"] and any(c.endswith("/0") for c in values["eksPublicAccessCidrs"] or []):
+        problems.append(f"{PROJECT}:opensearchAccessCidrs: expected your own addresses when eksPublicAccessCidrs (its default) includes a /0 range")
     if problems:
         raise SettingsError(problems)
 
@@ -311,5 +315,6 @@ def load() -> Settings:
             instance_count=values["opensearchInstanceCount"],
             volume_gb=values["opensearchVolumeGb"],
             engine_version=values["opensearchEngineVersion"],
+            access_cidrs=tuple(values["opensearchAccessCidrs"] or values["eksPublicAccessCidrs"]),
         ),
     )
