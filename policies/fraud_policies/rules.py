@@ -95,6 +95,9 @@ UNTAGGABLE_AWS_TYPES = frozenset({
     "aws:ecr/repositoryPolicy:RepositoryPolicy",
     "aws:kms/alias:Alias",
     "aws:ec2/volumeAttachment:VolumeAttachment",
+    "aws:redshiftdata/statement:Statement",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+    "aws:secretsmanager/secretVersion:SecretVersion",
 })
 
 # --- config (per stack in policies/config.<stack>.json; these defaults apply when a key is not set) -----------
