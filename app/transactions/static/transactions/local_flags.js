@@ -11,7 +11,27 @@
   };
   const state = panel.querySelector("#flags-state");
 
+  function header(kind, rows) {
+    const table = lists[kind].parentElement;
+    const names = rows.length ? Object.keys(rows[0]) : [];
+    let thead = table.querySelector("thead");
+    if (!thead) {
+      thead = document.createElement("thead");
+      table.prepend(thead);
+    }
+    if (thead.dataset.names === names.join(",")) return;
+    const tr = document.createElement("tr");
+    for (const name of names) {
+      const th = document.createElement("th");
+      th.textContent = name.replaceAll("_", " ");
+      tr.appendChild(th);
+    }
+    thead.replaceChildren(tr);
+    thead.dataset.names = names.join(",");
+  }
+
   function render(kind, rows) {
+    header(kind, rows);
     const tbody = lists[kind];
     tbody.replaceChildren(...rows.slice().reverse().map((row) => {
       const tr = document.createElement("tr");
