@@ -39,3 +39,8 @@ def local_flink():
     from flink_local.runner import LocalFlink
 
     return LocalFlink()
+
+
+def pytest_configure(config):
+    # PyFlink imports apache-beam, which imports httplib2, which uses pyparsing's deprecated names.
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:httplib2.*")

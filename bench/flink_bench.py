@@ -1,0 +1,177 @@
+"""Throughput and detection latency of the statements in flink/ on local Apache Flink (not a test).
+
+    .venv-flink/bin/python bench/flink_bench.py [--records 100000] [--seconds 90] [--rate 20]
+
+Throughput: one bounded run over --records CDC transaction records (plus their customers) from the app's
+generators: mostly normal traffic with a fraud scenario every 500 transactions, in transaction-time order.
+The run is what the tests do: both flagged tables are collected by their own job (both jobs read all records,
+at parallelism 1, at the same time on this 2-core machine). Printed: the wall time from submitting the jobs to
+the last result, its events/s, and the same after subtracting a 10-record run's time (planning, job start-up).
+
+Latency: the pipeline runs continuously on a directory that a writer thread feeds the way the app's local
+change feed does (one new JSON file per write, renamed into place). Each transaction is written at the moment
+of its own transaction time (RECEIVED_AT = wall clock at the write), so event time and arrival time agree and
+latency = the wall time a flag row reaches this process - the event time of the transaction it flags
+(flagged_transaction: that transaction; flagged_user: its last_transaction_at). It includes the source's
+100 ms directory poll and, for flagged_user, the 15 s watermark delay the statement declares: a window result
+is final only when a transaction 15 s newer has arrived, so steady normal traffic (--rate per second) is part
+of the set-up. Percentiles are over every flag row received in --seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "app")]
+
+from flink_local.cdc import FeedBuilder  # noqa: E402
+from flink_local.runner import LocalFlink  # noqa: E402
+from transactions import scenarios  # noqa: E402
+
+USERS = 20_000  # so that a customer's normal traffic averages under one transaction per 10 minutes
+FRAUD_EVERY = 500  # transactions between two fraud scenarios in the throughput run
+FRAUD_SECONDS = 2  # seconds between two fraud scenarios in the latency run
+
+
+def bounded_feed(records: int, rng: random.Random) -> FeedBuilder:
+    feed = FeedBuilder()
+    start = 1_704_067_200_000
+    users = [feed.user(start) for _ in range(USERS)]
+    clock = start
+    while len(feed.records["USER_TRANSACTION"]) < records:
+        clock += 50  # 20 transactions a second of event time
+        if len(feed.records["USER_TRANSACTION"]) % FRAUD_EVERY == 0:
+            kind = rng.choice(scenarios.FRAUD_TYPES)
+            feed.transactions(rng.choice(users), scenarios.fraud_transactions(kind, rng), clock)
+        else:
+            spec = scenarios.normal_transaction(rng)
+            feed.transaction(rng.choice(users), spec.amount, spec.ip_address, clock)
+    return feed
+
+
+def throughput(records: int) -> None:
+    rng = random.Random(7)
+    flink = LocalFlink()
+    small = bounded_feed(10, rng)
+    flink.run(small.records)  # warm-up: starts the JVM
+    began = time.perf_counter()
+    flink.run(small.records)
+    fixed = time.perf_counter() - began
+    feed = bounded_feed(records, rng)
+    count = sum(len(rows) for rows in feed.records.values())
+    began = time.perf_counter()
+    result = flink.run(feed.records)
+    elapsed = time.perf_counter() - began
+    print(f"throughput: {count} CDC records ({len(feed.records['USER_TRANSACTION'])} transactions, "
+          f"{USERS} customers) in {elapsed:.1f} s = {count / elapsed:,.0f} events/s end to end; "
+          f"net of the {fixed:.1f} s a 10-record run takes: {count / max(elapsed - fixed, 1e-9):,.0f} events/s; "
+          f"{len(result.tables['flagged_user'])} accounts and {len(result.tables['flagged_transaction'])} "
+          f"transactions flagged")
+
+
+class Writer(threading.Thread):
+    """Writes CDC files into the feed as the app's local change feed does, each at its transaction's time."""
+
+    def __init__(self, feed_dir: Path, seconds: float, rate: float, rng: random.Random):
+        super().__init__(daemon=True)
+        self.feed_dir, self.seconds, self.rate, self.rng = feed_dir, seconds, rate, rng
+        self.builder = FeedBuilder()
+        self.written = 0
+        self.users = [self.builder.user(int(time.time() * 1000)) for _ in range(USERS)]
+        self._flush("AUTH_USER")
+
+    def _flush(self, table: str) -> None:
+        records = self.builder.records[table]
+        if not records:
+            return
+        directory = self.feed_dir / table
+        directory.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns()}-{self.written}.json"
+        hidden = directory / f".{name}.tmp"
+        hidden.write_text("".join(json.dumps(record) + "\n" for record in records))
+        os.replace(hidden, directory / name)
+        self.written += len(records)
+        records.clear()
+
+    def run(self) -> None:
+        end = time.time() + self.seconds
+        pending: list[tuple[float, object, object]] = []  # (due, account, spec)
+        next_normal = next_fraud = time.time()
+        while time.time() < end:
+            now = time.time()
+            if now >= next_normal:
+                pending.append((now, self.rng.choice(self.users), scenarios.normal_transaction(self.rng)))
+                next_normal += 1 / self.rate
+            if now >= next_fraud:
+                kind = self.rng.choice(scenarios.FRAUD_TYPES)
+                account = self.rng.choice(self.users)
+                pending += [(now + spec.offset_seconds, account, spec)
+                            for spec in scenarios.fraud_transactions(kind, self.rng)]
+                next_fraud += FRAUD_SECONDS
+            due = sorted((item for item in pending if item[0] <= now), key=lambda item: item[0])
+            pending = [item for item in pending if item[0] > now]
+            for _, account, spec in due:
+                self.builder.transaction(account, spec.amount, spec.ip_address, int(time.time() * 1000))
+            self._flush("USER_TRANSACTION")
+            time.sleep(0.02)
+
+
+def latency(seconds: float, rate: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="flink-bench-") as workdir:
+        feed_dir = Path(workdir)
+        writer = Writer(feed_dir, seconds, rate, random.Random(11))
+        running = LocalFlink().start(feed_dir, monitor_interval="100 ms")
+        delays: dict[str, list[float]] = {name: [] for name in running}
+        stopping = threading.Event()
+
+        def follow(name, changes):
+            event_column = "received_at" if name == "flagged_transaction" else "last_transaction_at"
+            try:
+                for change in changes:
+                    if change.kind in ("+I", "+U"):
+                        delays[name].append(change.arrived - change.row[event_column].timestamp())
+            except Exception:
+                if not stopping.is_set():  # the job failed rather than being cancelled below
+                    raise
+
+        for name, (changes, _client) in running.items():
+            threading.Thread(target=follow, args=(name, changes), daemon=True).start()
+        time.sleep(3)  # let the jobs reach RUNNING before the clock of the first transaction starts
+        writer.start()
+        writer.join()
+        time.sleep(2)
+        stopping.set()
+        for _changes, client in running.values():
+            client.cancel().result()
+        print(f"latency: {writer.written} CDC records written over {seconds:.0f} s "
+              f"({rate:g} normal transactions/s, one fraud scenario every {FRAUD_SECONDS} s)")
+        for name, values in delays.items():
+            if len(values) < 2:
+                print(f"  {name}: {len(values)} flag rows, too few for percentiles")
+                continue
+            cuts = statistics.quantiles(values, n=100, method="inclusive")
+            print(f"  {name}: {len(values)} flag rows, event time -> flag p50 {cuts[49]:.2f} s, "
+                  f"p99 {cuts[98]:.2f} s, max {max(values):.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=100_000, help="transactions in the throughput run")
+    parser.add_argument("--seconds", type=float, default=90, help="length of the latency run")
+    parser.add_argument("--rate", type=float, default=20, help="normal transactions per second in the latency run")
+    args = parser.parse_args()
+    throughput(args.records)
+    latency(args.seconds, args.rate)
+
+
+if __name__ == "__main__":
+    main()
