@@ -6,7 +6,7 @@ STACK ?= dev
 STATE_DIR ?= $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 
-.PHONY: venv test app plan demo policy up destroy
+.PHONY: venv test app plan policy up destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
 	python3 -m venv $(VENV)
@@ -29,12 +29,6 @@ app: venv
 # Offline plan of a stack: resource tree, policy report, hourly cost and modeled deploy time (no cloud needed).
 plan: venv
 	$(PY) -m planner --stack $(STACK) $(if $(JSON),--json $(JSON))
-
-# The pipeline on this machine: the app on SQLite, flink/ on local Apache Flink fed by the app's change feed,
-# flags shown on the page at http://127.0.0.1:$(PORT)/. Ctrl-C stops everything it started.
-PORT ?= 8000
-demo: venv
-	$(PY) -m localdemo --port $(PORT)
 
 # The policy pack over every resource a stack declares, under mocks (no cloud, no CLI); fails on a mandatory violation.
 policy: venv
