@@ -2,11 +2,14 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# flink/ runs on local Apache Flink from its own virtualenv: PyFlink's pins (grpcio, dill) conflict with pulumi's.
+FLINK_VENV ?= .venv-flink
+FLINK_PY := $(FLINK_VENV)/bin/python
 STACK ?= dev
 STATE_DIR ?= $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 
-.PHONY: venv test app plan policy up destroy
+.PHONY: venv flink-venv test flink-test flink-bench app plan demo policy up destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
 	python3 -m venv $(VENV)
@@ -16,8 +19,25 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.
 
 venv: $(VENV)/.installed
 
-test: venv
-	$(PY) -m pytest
+$(FLINK_VENV)/.installed: requirements-flink.txt
+	python3 -m venv $(FLINK_VENV)
+	$(FLINK_PY) -m pip install -q --upgrade pip
+	$(FLINK_PY) -m pip install -q -r requirements-flink.txt
+	touch $@
+
+flink-venv: $(FLINK_VENV)/.installed
+
+test: venv flink-venv
+	$(PY) -m pytest --ignore=tests/flink
+	$(FLINK_PY) -m pytest --confcutdir=tests/flink tests/flink
+
+# Only the statements of flink/ on local Apache Flink (needs java 17 on PATH or JAVA_HOME).
+flink-test: flink-venv
+	$(FLINK_PY) -m pytest --confcutdir=tests/flink tests/flink
+
+# Throughput and detection latency of flink/ on local Flink (prints figures; takes a few minutes).
+flink-bench: flink-venv
+	$(FLINK_PY) bench/flink_bench.py
 
 # The web app in local mode (SQLite) on http://127.0.0.1:8000; SEED_USERS and DJANGO_ADMIN_PASSWORD are honoured.
 app: venv
@@ -29,6 +49,12 @@ app: venv
 # Offline plan of a stack: resource tree, policy report, hourly cost and modeled deploy time (no cloud needed).
 plan: venv
 	$(PY) -m planner --stack $(STACK) $(if $(JSON),--json $(JSON))
+
+# The pipeline on this machine: the app on SQLite, flink/ on local Apache Flink fed by the app's change feed,
+# flags shown on the page at http://127.0.0.1:$(PORT)/. Ctrl-C stops everything it started.
+PORT ?= 8000
+demo: venv
+	$(PY) -m localdemo --port $(PORT)
 
 # The policy pack over every resource a stack declares, under mocks (no cloud, no CLI); fails on a mandatory violation.
 policy: venv
