@@ -79,7 +79,7 @@ def build(program, stack: str, region: str, price_region: str | None = None, tab
         costs=estimate(program.resources, price_region, table),
         path=_path(program, table),
         create_times=_create_times(program, table),
-        default_timed={r.urn for r in program.resources if r.custom and table.create_time(r.type, r.name).default},
+        default_timed={r.urn for r in _timed(program) if table.create_time(r.type, r.name).default},
         policies=_policies(program, stack),
     )
 
@@ -112,11 +112,25 @@ def program_name(program) -> str:
     return stack_urn.rsplit("::", 1)[-1] or "stack"
 
 
+def _timed(program) -> list:
+    """Resources that take time: custom ones, and components without children, which under mocks are remote
+    components (e.g. eks:index:Cluster, one registration whose real children the provider creates)."""
+    parents = {r.parent for r in program.resources}
+    return [r for r in program.resources if r.custom or r.urn not in parents]
+
+
 def _nodes(program) -> list[Node]:
+    """Dependencies as the engine sees them: depends_on, input dependencies and the resource's provider."""
+    timed = {r.urn for r in _timed(program)}
     return [
-        Node(r.urn, r.name, r.type, r.custom, r.parent, frozenset(program.direct_dependencies(r)))
+        Node(r.urn, r.name, r.type, r.urn in timed, r.parent, frozenset(program.direct_dependencies(r) | _provider(r)))
         for r in program.resources
     ]
+
+
+def _provider(resource) -> set[str]:
+    # A provider reference is "<provider urn>::<provider id>"; the engine creates the provider first.
+    return {resource.provider.rsplit("::", 1)[0]} if resource.provider else set()
 
 
 def _path(program, table: Table) -> CriticalPath:
@@ -125,9 +139,7 @@ def _path(program, table: Table) -> CriticalPath:
 
 def _create_times(program, table: Table) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
-    for resource in program.resources:
-        if not resource.custom:
-            continue
+    for resource in _timed(program):
         time = table.create_time(resource.type, resource.name)
         key = resource.type if resource.type != "pulumi-python:dynamic:Resource" else f"{resource.type} ({resource.name})"
         found[key] = {"minutes": time.minutes, "range": time.range, "source": time.source, "default": time.default}
