@@ -375,8 +375,13 @@ DEMO_CAUGHT = {
 
 
 @pytest.fixture(scope="module")
-def demo_report() -> evaluate.Report:
-    return evaluate.evaluate_program(run_program("dev", main="tests/fixtures/insecure_demo.py"), "dev")
+def demo_program():
+    return run_program("dev", main="tests/fixtures/insecure_demo.py")
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_program) -> evaluate.Report:
+    return evaluate.evaluate_program(demo_program, "dev")
 
 
 def test_the_original_demo_is_caught_rule_by_rule(demo_report):
@@ -398,9 +403,8 @@ def test_demo_findings_name_each_open_port_and_secret(demo_report):
     assert untaggable == []
 
 
-def test_eks_rule_is_advisory_in_dev_and_mandatory_in_ha():
-    program = run_program("dev", main="tests/fixtures/insecure_demo.py")
-    levels = {stack: {f.level for f in evaluate.evaluate_program(program, stack).findings
+def test_eks_rule_is_advisory_in_dev_and_mandatory_in_ha(demo_program):
+    levels = {stack: {f.level for f in evaluate.evaluate_program(demo_program, stack).findings
                       if f.policy == "eks-public-endpoint-restricted"} for stack in ("dev", "ha")}
     assert levels == {"dev": {"advisory"}, "ha": {"mandatory"}}
 
@@ -439,10 +443,9 @@ def test_make_policy_command_exit_status(tmp_path, capsys):
     assert evaluate.main(["--stack", "nosuchstack"]) == 2
 
 
-def test_every_aws_type_we_declare_is_classified_like_the_sdk(dev, ha, demo_report):
+def test_every_aws_type_we_declare_is_classified_like_the_sdk(dev, ha, demo_program):
     """The required-tags rule skips exactly the AWS types whose SDK class takes no `tags`."""
-    program = run_program("dev", main="tests/fixtures/insecure_demo.py")
-    types = {r.type for p in (dev, ha, program) for r in p.resources if r.type.startswith("aws:")} | rules.UNTAGGABLE_AWS_TYPES
+    types = {r.type for p in (dev, ha, demo_program) for r in p.resources if r.type.startswith("aws:")} | rules.UNTAGGABLE_AWS_TYPES
 
     def takes_tags(token: str) -> bool:
         module, name = token.split(":")[1].split("/")[0], token.split(":")[2]
@@ -482,13 +485,13 @@ def test_bad_policy_config_is_named(tmp_path, content, expected):
     assert expected in str(error.value)
 
 
-def test_enforcement_levels_from_config(tmp_path):
+def test_enforcement_levels_from_config(tmp_path, demo_program):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"all": "advisory", "ebs-encrypted": "mandatory", "no-debug-mode": {"enforcementLevel": "disabled"}}))
     config = evaluate.load_config(path)
     assert config.level(rules.policy("ec2-imdsv2-required")) == EnforcementLevel.ADVISORY
     assert config.level(rules.policy("ebs-encrypted")) == EnforcementLevel.MANDATORY
-    report = evaluate.evaluate_program(run_program("dev", main="tests/fixtures/insecure_demo.py"), "dev", config)
+    report = evaluate.evaluate_program(demo_program, "dev", config)
     assert "no-debug-mode" not in {f.policy for f in report.findings}
     assert {f.level for f in report.findings if f.policy == "ebs-encrypted"} == {"mandatory"}
     assert {f.level for f in report.findings if f.policy == "ec2-imdsv2-required"} == {"advisory"}
