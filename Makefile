@@ -53,8 +53,8 @@ plan: venv
 # The pipeline on this machine: the app on SQLite, flink/ on local Apache Flink fed by the app's change feed,
 # flags shown on the page at http://127.0.0.1:$(PORT)/. Ctrl-C stops everything it started.
 PORT ?= 8000
-demo: venv
-	$(PY) -m localdemo --port $(PORT)
+demo: venv flink-venv
+	$(PY) -m localdemo --port $(PORT) --flink-python $(FLINK_PY)
 
 # The policy pack over every resource a stack declares, under mocks (no cloud, no CLI); fails on a mandatory violation.
 policy: venv
