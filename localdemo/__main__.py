@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="fraud-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    demo = Demo(workdir.resolve(), args.port, args.users, args.flink_python)
+    demo = Demo(workdir.resolve(), args.port, args.users, args.flink_python.absolute())
 
     stopping = False
 
