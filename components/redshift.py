@@ -1,0 +1,223 @@
+"""RedshiftWarehouse: the Redshift cluster that keeps the history of users and transactions.
+
+Why it is publicly accessible: the Redshift sink is a fully managed Confluent Cloud connector and our
+Kafka cluster has public networking, so the connector reaches the warehouse over the internet. The cluster
+therefore sits in the VPC's public subnets with a public address, and its security group is what closes
+it: port 5439 admits only Confluent's CONNECT egress ranges and the VPC, nothing else (no 0.0.0.0/0).
+Every connection must use TLS (``require_ssl`` in the parameter group), data at rest is encrypted with a
+key of our own, and enhanced VPC routing keeps the cluster's own COPY/UNLOAD traffic inside the VPC.
+
+The target schema is created by the stack through the Redshift Data API (``aws.redshiftdata.Statement``,
+run as the admin user with temporary credentials, so no password travels with it). The sink connects as
+the admin user and creates its tables in that schema (``auto.create``), so they are owned by the user that
+writes them and no grants are needed. A dedicated least-privilege sink user was left out on purpose: a Data
+API statement runs again whenever Pulumi replaces it (any input change, or after a refresh once AWS has
+forgotten the statement after 24 hours), so every statement must be idempotent, and Redshift has no
+``CREATE USER IF NOT EXISTS``.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from settings import RedshiftSettings
+
+PORT = 5439
+SCHEMA = "fraud"  # the sink writes fraud.<topic>
+PARAMETER_GROUP_FAMILY = "redshift-2.0"
+PASSWORD_LENGTH = 32
+# Redshift passwords: 8-64 printable ASCII characters with an upper-case letter, a lower-case letter and a
+# digit; no quotes, backslash, slash, @ or space.
+PASSWORD_SPECIALS = "!#%*+-=_"
+IDENTIFIER_FORM = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
+
+
+def cluster_identifier(prefix: str) -> str:
+    """``<prefix>-redshift``, checked against Redshift's identifier rules."""
+    identifier = f"{prefix}-redshift"
+    if not IDENTIFIER_FORM.match(identifier):
+        raise ValueError(
+            f"Redshift cluster identifier {identifier!r}: expected 1-63 lower-case letters, digits and single "
+            f"hyphens starting with a letter; use a shorter, lower-case stack name"
+        )
+    return identifier
+
+
+def node_layout(node_count: int) -> dict:
+    """Cluster type and node count: a single-node cluster for one node, multi-node otherwise."""
+    if node_count < 1:
+        raise ValueError(f"fraud-detection:redshiftNodeCount: expected at least 1 (got {node_count})")
+    if node_count == 1:
+        return {"cluster_type": "single-node", "number_of_nodes": 1}
+    return {"cluster_type": "multi-node", "number_of_nodes": node_count}
+
+
+def allowed_cidrs(connector_cidrs: list[str], vpc_cidr: str) -> list[str]:
+    """Sources allowed on 5439: Confluent's egress ranges and the VPC; refuses anything world-wide."""
+    if not connector_cidrs:
+        raise ValueError("RedshiftWarehouse connector_cidrs: expected Confluent's CONNECT egress CIDRs, got none")
+    allowed = sorted(set(connector_cidrs) | {vpc_cidr})
+    for cidr in allowed:
+        if ipaddress.ip_network(cidr, strict=False).prefixlen == 0:
+            raise ValueError(f"RedshiftWarehouse: {cidr} would open Redshift to the whole internet")
+    return allowed
+
+
+def schema_sql(schema: str) -> str:
+    """Idempotent: the Data API statement may run again on an existing cluster."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,126}", schema):
+        raise ValueError(f"Redshift schema {schema!r}: expected a lower-case identifier")
+    return f"CREATE SCHEMA IF NOT EXISTS {schema}"
+
+
+@dataclass
+class RedshiftWarehouseArgs:
+    settings: RedshiftSettings
+    name_prefix: str  # project and stack, e.g. fraud-dev
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]  # PUBLIC subnets: Confluent Cloud connects over the internet
+    connector_cidrs: pulumi.Input[list[str]]  # Confluent CONNECT egress ranges
+
+
+class RedshiftWarehouse(pulumi.ComponentResource):
+    cluster_identifier: pulumi.Output[str]
+    host: pulumi.Output[str]
+    port: int
+    database: str
+    admin_user: str
+    admin_password: pulumi.Output[str]
+    schema: str
+    schema_ready: aws.redshiftdata.Statement
+
+    def __init__(self, name: str, args: RedshiftWarehouseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("fraud:redshift:RedshiftWarehouse", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        identifier = cluster_identifier(args.name_prefix)
+
+        password = random.RandomPassword(
+            f"{name}-admin-password",
+            length=PASSWORD_LENGTH,
+            special=True,
+            override_special=PASSWORD_SPECIALS,
+            min_upper=2,
+            min_lower=2,
+            min_numeric=2,
+            min_special=1,
+            opts=child,
+        )
+        admin_password = pulumi.Output.secret(password.result)
+
+        key = aws.kms.Key(
+            f"{name}-key",
+            description=f"{identifier}: encrypts the Redshift cluster and its snapshots",
+            enable_key_rotation=True,
+            deletion_window_in_days=7,
+            tags={"Name": f"{identifier}-key"},
+            opts=child,
+        )
+
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="Redshift: 5439 from Confluent Cloud connector egress and the VPC only",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    description="Redshift from Confluent Cloud connectors and the VPC",
+                    protocol="tcp",
+                    from_port=PORT,
+                    to_port=PORT,
+                    cidr_blocks=pulumi.Output.all(args.connector_cidrs, args.vpc_cidr).apply(
+                        lambda values: allowed_cidrs(list(values[0]), values[1])
+                    ),
+                )
+            ],
+            # No egress rules: the group is stateful, so answers flow back; the cluster opens no connections.
+            egress=[],
+            tags={"Name": f"{identifier}-sg"},
+            opts=child,
+        )
+        subnet_group = aws.redshift.SubnetGroup(
+            f"{name}-subnets",
+            name=identifier,
+            subnet_ids=args.subnet_ids,
+            description=f"{identifier}: public subnets (Confluent Cloud connects over the internet)",
+            tags={"Name": identifier},
+            opts=child,
+        )
+        parameter_group = aws.redshift.ParameterGroup(
+            f"{name}-parameters",
+            name=identifier,
+            family=PARAMETER_GROUP_FAMILY,
+            description=f"{identifier}: TLS required",
+            parameters=[aws.redshift.ParameterGroupParameterArgs(name="require_ssl", value="true")],
+            tags={"Name": identifier},
+            opts=child,
+        )
+
+        snapshot: dict = {"skip_final_snapshot": True}
+        if settings.final_snapshot:
+            # A fresh suffix per stack lifetime: a second destroy must not collide with an older snapshot.
+            suffix = random.RandomId(f"{name}-final-snapshot-suffix", byte_length=4, opts=child)
+            snapshot = {
+                "skip_final_snapshot": False,
+                "final_snapshot_identifier": suffix.hex.apply(lambda value: f"{identifier}-final-{value}"),
+            }
+
+        cluster = aws.redshift.Cluster(
+            f"{name}-cluster",
+            cluster_identifier=identifier,
+            node_type=settings.node_type,
+            **node_layout(settings.node_count),
+            database_name=settings.database,
+            master_username=settings.admin_user,
+            master_password=admin_password,
+            port=PORT,
+            encrypted="true",
+            kms_key_id=key.arn,
+            enhanced_vpc_routing=True,
+            publicly_accessible=True,
+            cluster_subnet_group_name=subnet_group.name,
+            cluster_parameter_group_name=parameter_group.name,
+            vpc_security_group_ids=[security_group.id],
+            **snapshot,
+            tags={"Name": identifier},
+            opts=child,  # the SDK keeps masterPassword secret in the state
+        )
+
+        # Runs as the admin with temporary credentials (redshift:GetClusterCredentials), waits until the
+        # statement has finished and fails the update if it failed.
+        self.schema_ready = aws.redshiftdata.Statement(
+            f"{name}-schema",
+            cluster_identifier=cluster.cluster_identifier,
+            database=cluster.database_name,
+            db_user=cluster.master_username,
+            sql=schema_sql(SCHEMA),
+            statement_name=f"{identifier}-create-schema",
+            opts=child,
+        )
+
+        self.cluster_identifier = cluster.cluster_identifier
+        self.host = cluster.dns_name
+        self.port = PORT
+        self.database = settings.database
+        self.admin_user = settings.admin_user
+        self.admin_password = admin_password
+        self.schema = SCHEMA
+        self.register_outputs(
+            {
+                "cluster_identifier": self.cluster_identifier,
+                "host": self.host,
+                "port": self.port,
+                "database": self.database,
+                "admin_user": self.admin_user,
+                "admin_password": self.admin_password,
+                "schema": self.schema,
+            }
+        )
