@@ -17,6 +17,9 @@ from components.cdc_source import (
     OracleCdcSourceArgs,
 )
 from components.flink_pool import FLINK_DIR, FlinkPool, FlinkPoolArgs, plan_statements
+from components.redshift import RedshiftWarehouse, RedshiftWarehouseArgs
+from components.opensearch import OpenSearchDashboard, OpenSearchDashboardArgs
+from components.sink_connectors import SinkConnectors, SinkConnectorsArgs
 
 settings = stack_settings.load()
 # The Flink SQL is read and checked before anything is registered too: its tables are the topics the sink
@@ -122,10 +125,56 @@ flink = FlinkPool(
 )
 
 # == Redshift ==
+# Publicly accessible in the public subnets: the Confluent Cloud sink reaches it over the internet, from the
+# CONNECT egress ranges that (with the VPC) are the only sources allowed on 5439.
+redshift = RedshiftWarehouse(
+    f"{settings.prefix}-redshift",
+    RedshiftWarehouseArgs(
+        settings=settings.redshift,
+        name_prefix=settings.prefix,
+        vpc_id=network.vpc_id,
+        vpc_cidr=network.vpc_cidr,
+        subnet_ids=network.public_subnet_ids,
+        connector_cidrs=kafka.connect_egress_cidrs,
+    ),
+    opts=aws_opts,
+)
 
 # == OpenSearch ==
+# A public domain: reachable only from the CONNECT egress ranges and opensearchAccessCidrs, behind a login.
+opensearch = OpenSearchDashboard(
+    f"{settings.prefix}-opensearch",
+    OpenSearchDashboardArgs(
+        settings=settings.opensearch,
+        name_prefix=settings.prefix,
+        connector_cidrs=kafka.connect_egress_cidrs,
+    ),
+    opts=aws_opts,
+)
 
 # == SinkConnectors ==
+sinks = SinkConnectors(
+    f"{settings.prefix}-sinks",
+    SinkConnectorsArgs(
+        display_prefix=settings.prefix,
+        environment_id=kafka.environment_id,
+        cluster_id=kafka.cluster_id,
+        service_account_id=kafka.sink_service_account_id,
+        access=kafka.sink_acls,
+        produced_topics=flink.produced_topics,
+        redshift_host=redshift.host,
+        redshift_port=redshift.port,
+        redshift_database=redshift.database,
+        redshift_user=redshift.admin_user,
+        redshift_password=redshift.admin_password,
+        redshift_schema=redshift.schema,
+        redshift_ready=[redshift.schema_ready],
+        opensearch_endpoint=opensearch.endpoint,
+        opensearch_user=opensearch.master_user,
+        opensearch_password=opensearch.master_password,
+        opensearch_ready=[opensearch.domain, opensearch.dashboard],
+    ),
+)
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
@@ -157,3 +206,16 @@ pulumi.export("cdcConnectorId", cdc.connector_id)
 pulumi.export("cdcTopics", cdc.topics)
 pulumi.export("flinkComputePoolId", flink.compute_pool_id)
 pulumi.export("flinkStatementNames", flink.statement_names)
+pulumi.export("redshiftHost", redshift.host)
+pulumi.export("redshiftPort", redshift.port)
+pulumi.export("redshiftDatabase", redshift.database)
+pulumi.export("redshiftSchema", redshift.schema)
+pulumi.export("redshiftAdminUser", redshift.admin_user)
+pulumi.export("redshiftAdminPassword", redshift.admin_password)
+pulumi.export("opensearchEndpoint", opensearch.endpoint)
+pulumi.export("opensearchDashboardsUrl", opensearch.dashboards_url)
+pulumi.export("opensearchDashboardUrl", opensearch.dashboard_url)
+pulumi.export("opensearchMasterUser", opensearch.master_user)
+pulumi.export("opensearchMasterPassword", opensearch.master_password)
+pulumi.export("redshiftSinkConnectorId", sinks.redshift_connector.id)
+pulumi.export("opensearchSinkConnectorId", sinks.opensearch_connector.id)

@@ -56,6 +56,25 @@ RESOURCE_OUTPUTS: dict[str, Outputs] = {
     "confluentcloud:index/apiKey:ApiKey": lambda name, inputs: {
         "secret": "cflt-" + hashlib.sha256(name.encode()).hexdigest()[:32],
     },
+    # --- redshift ---
+    "aws:redshift/cluster:Cluster": lambda name, inputs: {
+        "dnsName": f"{inputs['clusterIdentifier']}.cmockid.{REGION}.redshift.amazonaws.com",
+        "endpoint": f"{inputs['clusterIdentifier']}.cmockid.{REGION}.redshift.amazonaws.com:{int(inputs.get('port', 5439))}",
+        "port": inputs.get("port", 5439),
+        "arn": f"arn:aws:redshift:{REGION}:{ACCOUNT_ID}:cluster:{inputs['clusterIdentifier']}",
+    },
+    "aws:kms/key:Key": lambda name, inputs: {
+        "arn": f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{hashlib.sha256(name.encode()).hexdigest()[:8]}-mock",
+        "keyId": f"{hashlib.sha256(name.encode()).hexdigest()[:8]}-mock",
+    },
+    "random:index/randomId:RandomId": lambda name, inputs: {"hex": hashlib.sha256(name.encode()).hexdigest()[: 2 * int(inputs["byteLength"])]},
+    # --- opensearch ---
+    "aws:opensearch/domain:Domain": lambda name, inputs: {
+        "endpoint": f"search-{inputs['domainName']}-mockid.{REGION}.es.amazonaws.com",
+        "dashboardEndpoint": f"search-{inputs['domainName']}-mockid.{REGION}.es.amazonaws.com/_dashboards",
+        "arn": f"arn:aws:es:{REGION}:{ACCOUNT_ID}:domain/{inputs['domainName']}",
+        "domainId": f"{ACCOUNT_ID}/{inputs['domainName']}",
+    },
     "confluentcloud:index/flinkComputePool:FlinkComputePool": lambda name, inputs: {
         "apiVersion": "fcpm/v2",
         "kind": "ComputePool",

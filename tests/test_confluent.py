@@ -230,19 +230,25 @@ EXPECTED_CONFIG = {
 }
 
 
+def source_connector(program: Program):
+    """The CDC source connector (the sink connectors are connectors too)."""
+    [connector] = [r for r in program.children(program.one("fraud:cdc:OracleCdcSource")) if r.type == CONNECTOR]
+    return connector
+
+
 def oracle_connect_password(program: Program) -> str:
     return program.outputs["oracleConnectPassword"]
 
 
 def test_connector_config_has_every_required_key(dev):
-    config = dev.one(CONNECTOR).inputs["configNonsensitive"]
+    config = source_connector(dev).inputs["configNonsensitive"]
     assert config == {**EXPECTED_CONFIG, "kafka.service.account.id": account_id(dev, "cdc-source")}
     assert all(isinstance(value, str) for value in config.values())
     assert "output.data.value.format" not in config and "output.data.key.format" not in config
 
 
 def test_connector_password_only_in_sensitive_config(dev):
-    connector = dev.one(CONNECTOR)
+    connector = source_connector(dev)
     password = oracle_connect_password(dev)
     assert connector.inputs["configSensitive"] == {"database.password": password}
     assert "configSensitive" in connector.secret_inputs
@@ -251,14 +257,14 @@ def test_connector_password_only_in_sensitive_config(dev):
 
 
 def test_connector_targets_the_platform_and_is_replaced_delete_first(dev):
-    connector = dev.one(CONNECTOR)
+    connector = source_connector(dev)
     assert connector.inputs["environment"] == {"id": dev.outputs["confluentEnvironmentId"]}
     assert connector.inputs["kafkaCluster"] == {"id": dev.outputs["kafkaClusterId"]}
     assert connector.options["delete_before_replace"] is True
 
 
 def test_connector_waits_for_oracle_and_its_grants(dev):
-    connector = dev.one(CONNECTOR)
+    connector = source_connector(dev)
     assert dev.depends_on(connector, dev.named("fraud-dev-oracle-ready"))
     source = principal(dev, "cdc-source")
     grants_of_source = [r for r in dev.of_type(ACL) + dev.of_type(ROLE_BINDING) if r.inputs["principal"] == source]
@@ -269,7 +275,7 @@ def test_connector_waits_for_oracle_and_its_grants(dev):
 def test_cdc_gate_waits_for_the_connector_and_the_value_subjects(dev):
     gate = dev.named("fraud-dev-cdc-ready")
     assert gate.type == GATE
-    assert dev.depends_on(gate, dev.one(CONNECTOR))
+    assert dev.depends_on(gate, source_connector(dev))
     assert gate.inputs["subjects"] == ["fd.SAMPLE.AUTH_USER-value", "fd.SAMPLE.USER_TRANSACTION-value"]
     assert gate.inputs["endpoint"] == SCHEMA_REGISTRY_ENDPOINT
     assert gate.inputs["timeout_seconds"] == 20 * 60
@@ -289,7 +295,7 @@ def test_topic_prefix_and_schema_reach_the_connector_the_acls_and_the_gate():
             "fraud-detection:cdcReadyTimeoutMinutes": 7,
         },
     )
-    config = program.one(CONNECTOR).inputs["configNonsensitive"]
+    config = source_connector(program).inputs["configNonsensitive"]
     assert config["topic.prefix"] == "txn"
     assert config["table.include.list"] == "APPDATA[.](AUTH_USER|USER_TRANSACTION)"
     gate = program.named("fraud-dev-cdc-ready")
@@ -398,11 +404,11 @@ def test_sinks_may_read_exactly_the_tables_flink_produces(dev):
 
 
 def test_connector_value_modes_follow_what_the_sql_states(sql_copy):
-    default = run_program("dev").one(CONNECTOR).inputs["configNonsensitive"]
+    default = source_connector(run_program("dev")).inputs["configNonsensitive"]
     assert (default["decimal.handling.mode"], default["time.precision.mode"]) == ("double", "connect")
     for path in sql_copy.glob("*.sql"):
         path.write_text(path.read_text().replace("decimal.handling.mode=double", "decimal.handling.mode=string"))
-    config = run_program("dev").one(CONNECTOR).inputs["configNonsensitive"]
+    config = source_connector(run_program("dev")).inputs["configNonsensitive"]
     assert config["decimal.handling.mode"] == "string" and config["time.precision.mode"] == "connect"
 
 
