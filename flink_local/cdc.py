@@ -110,9 +110,14 @@ def validate(table: str, record) -> tuple[dict | None, list[str]]:
     return (None, problems) if problems else (dict(record), [])
 
 
-def write_feed(directory: Path, records: Mapping[str, Sequence], error_targets: Mapping[str, str | None]) -> list[RecordError]:
-    """Valid envelopes as JSON lines in ``directory/<TABLE>/``; the others as errors (position = list index)."""
+def write_feed(directory: Path, records: Mapping[str, Sequence],
+               error_targets: Mapping[str, str | None]) -> tuple[dict[str, int], list[RecordError]]:
+    """Valid envelopes as JSON lines in ``directory/<TABLE>/`` (counted per table); the others as errors."""
+    unknown = set(records) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"records for unknown tables {sorted(unknown)}; expected {', '.join(COLUMNS)}")
     errors: list[RecordError] = []
+    written: dict[str, int] = {}
     for table in COLUMNS:
         target = Path(directory) / table
         target.mkdir(parents=True, exist_ok=True)
@@ -124,10 +129,8 @@ def write_feed(directory: Path, records: Mapping[str, Sequence], error_targets: 
             else:
                 lines.append(json.dumps(envelope, separators=(",", ":")))
         (target / "records.json").write_text("".join(line + "\n" for line in lines))
-    unknown = set(records) - set(COLUMNS)
-    if unknown:
-        raise ValueError(f"records for unknown tables {sorted(unknown)}; expected {', '.join(COLUMNS)}")
-    return errors
+        written[table] = len(lines)
+    return written, errors
 
 
 def envelope(table: str, op: str, row: dict, ts_ms: int, before: dict | None = None) -> dict:

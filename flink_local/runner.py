@@ -13,7 +13,9 @@ files (as the app's LOCAL_CDC_FEED does) and hands out the changes as they come,
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,7 +41,7 @@ class MalformedRecordsError(ValueError):
 class RunResult:
     tables: dict[str, list[dict]]  # table -> rows (append tables: every row; keyed tables: current rows)
     errors: list[RecordError] = field(default_factory=list)
-    fed: dict[str, int] = field(default_factory=dict)  # table -> records fed to Flink
+    fed: dict[str, int] = field(default_factory=dict)  # table -> records written to the source's files
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,6 @@ class Change:
 
 
 def _java_available() -> None:
-    import shutil
-    import os
-
     if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
         raise RuntimeError("Java is needed to run Flink locally: put java (17) on PATH or set JAVA_HOME")
 
@@ -84,14 +83,13 @@ class LocalFlink:
         """Feed ``records`` (envelopes as dicts, or raw JSON text) and collect ``tables`` once the input ends."""
         with tempfile.TemporaryDirectory(prefix="flink-local-") as workdir:
             feed = Path(workdir) / "feed"
-            errors = write_feed(feed, records, self.error_target)
+            fed, errors = write_feed(feed, records, self.error_target)
             fatal = [error for error in errors if self.error_mode[error.table] != "log"]
             if fatal:
                 raise MalformedRecordsError(fatal)
             t_env = self._pipeline(feed, monitor_interval=None)
             results = [(name, self._collect_table(t_env, name).execute()) for name in tables]
             collected = {name: self._materialize(name, self._changes(result)) for name, result in results}
-        fed = {table: len(records.get(table, ())) - sum(e.table == table for e in errors) for table in COLUMNS}
         return RunResult(collected, errors, fed)
 
     def _materialize(self, name: str, changes: Iterator[Change]) -> list[dict]:
@@ -183,17 +181,17 @@ class LocalFlink:
         """The table with TIMESTAMP_LTZ columns as UTC TIMESTAMP(3): PyFlink cannot hand java.time.Instant to Python."""
         from pyflink.table.types import LocalZonedTimestampType
 
-        schema = t_env.from_path(name).get_schema()
+        schema = t_env.from_path(name).get_resolved_schema()
         columns = [
             f"CAST(`{column}` AS TIMESTAMP(3)) AS `{column}`" if isinstance(data_type, LocalZonedTimestampType)
             else f"`{column}`"
-            for column, data_type in zip(schema.get_field_names(), schema.get_field_data_types())
+            for column, data_type in zip(schema.get_column_names(), schema.get_column_data_types())
         ]
         return t_env.sql_query(f"SELECT {', '.join(columns)} FROM `{name}`")
 
     @staticmethod
     def _changes(result) -> Iterator[Change]:
-        names = result.get_table_schema().get_field_names()
+        names = result.get_resolved_schema().get_column_names()
         with result.collect() as rows:
             for row in rows:
                 values = {

@@ -132,7 +132,9 @@ class Outcome:
     batch: Batch
     flagged_user: dict[int, dict]
     flagged_transaction: list[dict]
+    history: dict[str, list[dict]]  # auth_user and user_transaction
     errors: list
+    fed: dict[str, int]
     started: datetime
     finished: datetime
 
@@ -147,11 +149,13 @@ class Outcome:
 def outcome(local_flink) -> Outcome:
     batch = build_batch()
     started = datetime.now(timezone.utc)
-    result = local_flink.run(batch.feed.records)
+    result = local_flink.run(batch.feed.records, ("flagged_user", "flagged_transaction", "auth_user", "user_transaction"))
     finished = datetime.now(timezone.utc)
     flagged_user = {row["account_id"]: row for row in result.tables["flagged_user"]}
     assert len(flagged_user) == len(result.tables["flagged_user"]), "one row per account"
-    return Outcome(batch, flagged_user, result.tables["flagged_transaction"], result.errors, started, finished)
+    history = {table: result.tables[table] for table in ("auth_user", "user_transaction")}
+    return Outcome(batch, flagged_user, result.tables["flagged_transaction"], history, result.errors, result.fed,
+                   started, finished)
 
 
 def test_each_fraud_scenario_is_flagged(outcome):
@@ -247,3 +251,24 @@ def test_malformed_records_are_reported_with_their_position(outcome):
         assert named in error.reason
         assert error.dead_letter_table == "cdc_user_transaction_errors"
     assert outcome.user_flag("next_to_malformed")["total_amount"] == Decimal("4000.00")  # the valid one still counts
+    for table, records in outcome.batch.feed.records.items():  # every record is either fed or reported
+        assert outcome.fed[table] + sum(error.table == table for error in outcome.errors) == len(records)
+
+
+def test_history_tables_keep_every_change_typed_for_redshift(outcome):
+    changes = outcome.history["user_transaction"]
+    malformed = {position for position, _ in outcome.batch.malformed}
+    valid = [r for i, r in enumerate(outcome.batch.feed.records["USER_TRANSACTION"]) if i not in malformed]
+    assert len(changes) == outcome.fed["USER_TRANSACTION"] == len(valid)
+    assert sorted(row["cdc_op"] for row in changes) == sorted(record["op"] for record in valid)
+    deleted = [row for row in changes if row["cdc_op"] == "d" and row["account_id"] == outcome.account("updates_and_deletes")]
+    assert [row["amount"] for row in deleted] == [Decimal("20.00")] * 3  # a delete carries the row as it was
+    for row in changes:
+        assert isinstance(row["id"], int) and isinstance(row["account_id"], int)
+        assert isinstance(row["amount"], Decimal) and row["amount"].as_tuple().exponent == -2
+        assert row["received_at"].tzinfo is timezone.utc and row["changed_at"].tzinfo is timezone.utc
+    users = outcome.history["auth_user"]
+    assert all("password" not in row for row in users)
+    removed = [row for row in users if row["cdc_op"] == "d"]
+    assert [row["id"] for row in removed] == [outcome.account("deleted_after_flag")] and removed[0]["username"]
+    assert all(isinstance(row["is_active"], bool) for row in users)
