@@ -7,6 +7,7 @@ component starts reading a computed output the inputs do not carry.
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any, Callable
 
 ACCOUNT_ID = "123456789012"
@@ -80,6 +81,38 @@ RESOURCE_OUTPUTS: dict[str, Outputs] = {
         "kind": "ComputePool",
         "resourceName": f"{CONFLUENT_ORG_CRN}/environment={inputs['environment']['id']}/flink-region=aws.{REGION}/compute-pool={name}-id",
     },
+    # --- eks app ---
+    # pulumi-eks's Cluster is a remote component: one registration, no children; the program reads its kubeconfig.
+    "eks:index:Cluster": lambda name, inputs: {
+        "kubeconfigJson": json.dumps({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "kubernetes", "cluster": {"server": f"https://{name}.gr7.{REGION}.eks.amazonaws.com"}}],
+            "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+            "current-context": "aws",
+            "users": [{"name": "aws", "user": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                "command": "aws",
+                "args": ["--region", REGION, "eks", "get-token", "--cluster-name", inputs.get("name", name), "--output", "json"],
+            }}}],
+        }),
+    },
+    "aws:ecr/repository:Repository": lambda name, inputs: {
+        "registryId": ACCOUNT_ID,
+        "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{inputs.get('name', name)}",
+    },
+    "docker-build:index:Image": lambda name, inputs: {
+        "digest": "sha256:" + hashlib.sha256(inputs["tags"][0].encode()).hexdigest(),
+        "ref": inputs["tags"][0] + "@sha256:" + hashlib.sha256(inputs["tags"][0].encode()).hexdigest(),
+    },
+    # Objects without metadata.name get "<resource name>-<random suffix>" from the Kubernetes provider.
+    **{
+        type_: lambda name, inputs: {"metadata": {**inputs.get("metadata", {}), "name": inputs.get("metadata", {}).get("name") or f"{name}-5f3c9a1b"}}
+        for type_ in ("kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap", "kubernetes:batch/v1:Job")
+    },
+    "kubernetes:networking.k8s.io/v1:Ingress": lambda name, inputs: {
+        "status": {"loadBalancer": {"ingress": [{"hostname": f"k8s-{name}-0123456789.{REGION}.elb.amazonaws.com"}]}},
+    },
 }
 
 INVOKE_RESULTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -93,6 +126,26 @@ INVOKE_RESULTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer",
         "userId": "AIDAEXAMPLE",
         "id": ACCOUNT_ID,
+    },
+    # STS reports an assumed role as arn:aws:sts::<acct>:assumed-role/<role>/<session>; IAM knows the role (and its path).
+    "aws:iam/getSessionContext:getSessionContext": lambda args: {
+        "arn": args["arn"],
+        "issuerArn": (
+            f"arn:aws:iam::{ACCOUNT_ID}:role/{args['arn'].split('/')[1]}" if ":assumed-role/" in args["arn"] else args["arn"]
+        ),
+        "issuerId": "AROAEXAMPLE",
+        "issuerName": args["arn"].split("/")[1] if ":assumed-role/" in args["arn"] else "",
+        "sessionName": args["arn"].split("/")[-1] if ":assumed-role/" in args["arn"] else "",
+        "id": args["arn"],
+    },
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda args: {
+        "authorizationToken": "QVdTOm1vY2stZWNyLXBhc3N3b3Jk",
+        "userName": "AWS",
+        "password": "mock-ecr-password",
+        "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com",
+        "expiresAt": "2030-01-01T00:00:00Z",
+        "registryId": args.get("registryId", ACCOUNT_ID),
+        "id": REGION,
     },
     "aws:index/getPartition:getPartition": lambda args: {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
     "aws:index/getRegion:getRegion": lambda args: {"name": REGION, "region": REGION, "id": REGION},
