@@ -9,6 +9,7 @@ import pulumi_aws as aws
 import settings as stack_settings
 from components.network import NetworkStack, NetworkStackArgs
 from components.oracle_db import OracleDb, OracleDbArgs
+from components.eks_app import EksApp, EksAppArgs
 from components.kafka_platform import KafkaPlatform, KafkaPlatformArgs
 from components.cdc_source import (
     DEFAULT_DECIMAL_HANDLING_MODE,
@@ -72,6 +73,23 @@ oracle = OracleDb(
 )
 
 # == EksApp ==
+# Pods reach Oracle on its private IP inside the VPC; the migration Job waits for the database to be ready.
+app = EksApp(
+    f"{settings.prefix}-app",
+    EksAppArgs(
+        settings=settings.app,
+        vpc_id=network.vpc_id,
+        public_subnet_ids=network.public_subnet_ids,
+        private_subnet_ids=network.private_subnet_ids,
+        oracle_host=oracle.private_ip,
+        oracle_port=oracle.port,
+        oracle_service_name=oracle.pdb_name,
+        oracle_user=oracle.app_user,
+        oracle_password=oracle.app_password,
+        oracle_ready=oracle.ready,
+    ),
+    opts=aws_opts,
+)
 
 # == OracleCdcSource ==
 cdc = OracleCdcSource(
@@ -95,7 +113,7 @@ cdc = OracleCdcSource(
         connect_user=oracle.connect_user,
         connect_password=oracle.connect_password,
         oracle_ready=oracle.ready,
-        tables_ready=[],
+        tables_ready=[app.migration_job],
         access=kafka.source_acls,
         decimal_handling_mode=flink_plan.cdc_modes.get("decimal.handling.mode", DEFAULT_DECIMAL_HANDLING_MODE),
         time_precision_mode=flink_plan.cdc_modes.get("time.precision.mode", DEFAULT_TIME_PRECISION_MODE),
@@ -190,6 +208,11 @@ pulumi.export("oracleAppUser", oracle.app_user)
 pulumi.export("oracleAppPassword", oracle.app_password)
 pulumi.export("oracleConnectUser", oracle.connect_user)
 pulumi.export("oracleConnectPassword", oracle.connect_password)
+pulumi.export("eksClusterName", app.cluster_name)
+pulumi.export("eksAdminPrincipalArn", app.admin_principal_arn)
+pulumi.export("kubeconfig", app.kubeconfig)
+pulumi.export("appUrl", app.app_url)
+pulumi.export("appImage", app.image_ref)
 pulumi.export("confluentEnvironmentId", kafka.environment_id)
 pulumi.export("kafkaClusterId", kafka.cluster_id)
 pulumi.export("kafkaBootstrapEndpoint", kafka.bootstrap_endpoint)

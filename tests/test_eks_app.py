@@ -1,0 +1,500 @@
+"""EksApp on the mock-run program: cluster settings, Kubernetes objects against the Kubernetes schema, secrets kept
+out of ConfigMaps and env values, pod hardening, ordering (Oracle gate -> Job -> Deployment), the ALB Ingress, both
+image paths, and the content tag of app/."""
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+from django.http.request import validate_host
+
+from components.eks_app import (
+    ALB_CONTROLLER,
+    ALLOWED_HOSTS,
+    APP_DIR,
+    APP_UID,
+    HEALTH_PATH,
+    HTTP_PORT,
+    NAMESPACE,
+    content_tag,
+    context_files,
+    ignore_rules,
+    is_ignored,
+)
+from tests.harness import Program, Resource, run_program
+from tests.mock_outputs import INVOKE_RESULTS
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pulumi_eks.*")
+
+CLUSTER = "eks:index:Cluster"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+JOB = "kubernetes:batch/v1:Job"
+SECRET = "kubernetes:core/v1:Secret"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+INGRESS_CLASS = "kubernetes:networking.k8s.io/v1:IngressClass"
+CLASS_PARAMS = "kubernetes:eks.amazonaws.com/v1:IngressClassParams"
+REPOSITORY = "aws:ecr/repository:Repository"
+IMAGE = "docker-build:index:Image"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+ORACLE_GATE = "fraud-dev-oracle-ready"
+PREBUILT = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/fraud-web:2024.06.1"
+# The oldest Kubernetes minor EKS Auto Mode supports that the schema package carries, and the newest it carries.
+SCHEMA_VERSIONS = ("1.29.0", kubernetes_validate.latest_version())
+
+
+@functools.lru_cache(maxsize=None)
+def prebuilt() -> Program:
+    return run_program("dev", overrides={"fraud-detection:appImage": PREBUILT})
+
+
+@functools.lru_cache(maxsize=None)
+def custom_cidrs() -> Program:
+    return run_program(
+        "dev",
+        overrides={
+            "fraud-detection:appIngressCidrs": ["203.0.113.0/24", "198.51.100.64/26"],
+            "fraud-detection:eksPublicAccessCidrs": ["192.0.2.10/32", "192.0.2.20/32"],
+        },
+    )
+
+
+def app_resources(program: Program) -> list[Resource]:
+    return program.descendants(program.one("fraud:eks_app:EksApp"))
+
+
+def kubernetes_objects(program: Program) -> list[Resource]:
+    return [r for r in app_resources(program) if r.type.startswith("kubernetes:")]
+
+
+def integral(value):
+    """Numbers cross the mock boundary as floats; the schema wants integers where the program sent them."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return value
+
+
+def manifest(resource: Resource) -> dict:
+    """The object as the Kubernetes provider would send it: the registered inputs (apiVersion, kind, metadata, ...)."""
+    return integral(resource.inputs)
+
+
+def pod_spec(resource: Resource) -> dict:
+    return manifest(resource)["spec"]["template"]["spec"]
+
+
+def containers(resource: Resource) -> list[dict]:
+    spec = pod_spec(resource)
+    return spec.get("initContainers", []) + spec["containers"]
+
+
+def workloads(program: Program) -> list[Resource]:
+    return [r for r in kubernetes_objects(program) if r.type in (DEPLOYMENT, JOB)]
+
+
+def generated_secrets(program: Program) -> dict[str, str]:
+    """Each value the Secret carries, as the mocked providers generated it (never typed into the program)."""
+    values = manifest(program.one(SECRET))["stringData"]
+    passwords = {r.outputs["result"] for r in app_resources(program) if r.type == PASSWORD}
+    assert {values["DJANGO_SECRET_KEY"], values["DJANGO_ADMIN_PASSWORD"]} <= passwords
+    assert values["ORACLE_PASSWORD"] == program.outputs["oracleAppPassword"]
+    return values
+
+
+# --- cluster ---------------------------------------------------------------------------------------------------------
+
+
+def test_cluster_is_auto_mode_with_api_authentication_and_private_nodes(dev):
+    cluster = dev.one(CLUSTER)
+    inputs = cluster.inputs
+    assert inputs["autoMode"]["enabled"] is True
+    assert inputs["authenticationMode"] == "API"
+    private = [s.urn for s in dev.of_type("aws:ec2/subnet:Subnet") if "-private-" in s.name]
+    assert inputs["privateSubnetIds"] == [f"fraud-dev-private-{i}-id" for i in range(3)]
+    assert set(cluster.property_dependencies["privateSubnetIds"]) == set(private)
+    # Only private subnets: Auto Mode's default NodeClass launches nodes into the cluster's subnets.
+    assert "publicSubnetIds" not in inputs and "subnetIds" not in inputs
+    assert inputs["vpcId"] == "fraud-dev-vpc-id"
+    # Auto Mode runs CoreDNS itself (FACTS: the add-on can fail on Auto Mode).
+    assert inputs["corednsAddonOptions"]["enabled"] is False
+    # The deployer's admin entry comes from the cluster's bootstrap; a duplicate would fail with 409.
+    assert "accessEntries" not in inputs
+    assert dev.outputs["eksClusterName"] == inputs["name"] == "fraud-dev-app-eks"
+
+
+def test_api_endpoint_public_only_to_the_configured_cidrs_and_private_on(dev):
+    for program, expected in ((dev, ["198.51.100.7/32"]), (custom_cidrs(), ["192.0.2.10/32", "192.0.2.20/32"])):
+        inputs = program.one(CLUSTER).inputs
+        assert inputs["endpointPublicAccess"] is True
+        assert inputs["publicAccessCidrs"] == expected
+        assert inputs["endpointPrivateAccess"] is True
+
+
+def test_secrets_are_envelope_encrypted_with_a_rotating_key(dev):
+    key = next(r for r in app_resources(dev) if r.type == "aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    cluster = dev.one(CLUSTER)
+    assert cluster.inputs["encryptionConfigKeyArn"] == key.outputs["arn"]
+    assert key.urn in cluster.property_dependencies["encryptionConfigKeyArn"]
+
+
+def test_deployer_principal_is_resolved_through_the_session_context(dev):
+    caller_arn = INVOKE_RESULTS["aws:index/getCallerIdentity:getCallerIdentity"]({})["arn"]
+    [session] = dev.invokes_of("aws:iam/getSessionContext:getSessionContext")
+    assert session.args["arn"] == caller_arn
+    assert dev.outputs["eksAdminPrincipalArn"] == INVOKE_RESULTS[session.token](session.args)["issuerArn"]
+
+
+def test_kubernetes_provider_uses_the_clusters_kubeconfig(dev):
+    cluster = dev.one(CLUSTER)
+    provider = dev.one(K8S_PROVIDER)
+    assert json.loads(provider.inputs["kubeconfig"]) == json.loads(cluster.outputs["kubeconfigJson"])
+    assert cluster.urn in provider.property_dependencies["kubeconfig"]
+    assert "kubeconfig" in dev.secret_outputs
+    assert json.loads(dev.outputs["kubeconfig"])["users"][0]["user"]["exec"]["command"] == "aws"
+
+
+def test_every_kubernetes_object_is_a_child_on_the_clusters_provider_and_awaited(dev):
+    component = dev.one("fraud:eks_app:EksApp")
+    provider = dev.one(K8S_PROVIDER)
+    objects = [r for r in dev.resources if r.type.startswith("kubernetes:")]
+    assert {r.type for r in objects} >= {DEPLOYMENT, JOB, SECRET, CONFIG_MAP, INGRESS, INGRESS_CLASS, CLASS_PARAMS}
+    for resource in objects:
+        assert resource.parent == component.urn, resource.name
+        assert resource.provider.startswith(provider.urn + "::"), resource.name
+        annotations = resource.inputs.get("metadata", {}).get("annotations", {})
+        assert "pulumi.com/skipAwait" not in annotations, resource.name
+
+
+def test_ingress_is_deleted_before_the_cluster_and_the_vpc(dev):
+    """Destroy runs in reverse dependency order: the Ingress (and its ALB) goes before its provider, the cluster and the VPC."""
+    ingress = dev.one(INGRESS)
+    provider = dev.by_urn(ingress.provider.rsplit("::", 1)[0])
+    cluster = dev.one(CLUSTER)
+    assert provider.type == K8S_PROVIDER
+    assert dev.depends_on(provider, cluster)
+    assert dev.depends_on(cluster, dev.one("aws:ec2/vpc:Vpc"))
+
+
+# --- Kubernetes objects ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", SCHEMA_VERSIONS)
+@pytest.mark.parametrize("stack", ["dev", "ha"])
+def test_every_kubernetes_object_validates_against_the_schema(stack, version, request):
+    program = request.getfixturevalue(stack)
+    checked = []
+    for resource in kubernetes_objects(program):
+        if resource.type == CLASS_PARAMS:
+            continue  # an Auto Mode CRD, not in the Kubernetes schema: checked in test_ingress_class_is_auto_modes_alb
+        kubernetes_validate.validate(manifest(resource), version, strict=True)
+        checked.append(resource.inputs["kind"])
+    assert sorted(checked) == sorted(
+        ["Namespace", "Secret", "ConfigMap", "Job", "Deployment", "Service", "IngressClass", "Ingress"]
+        + (["PodDisruptionBudget"] if stack == "ha" else [])
+    )
+
+
+def test_schema_validation_catches_a_misspelt_field(dev):
+    broken = manifest(dev.one(DEPLOYMENT))
+    broken["spec"]["template"]["spec"]["containers"][0]["readynessProbe"] = {"httpGet": {"path": "/", "port": 8000}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, SCHEMA_VERSIONS[0], strict=True)
+
+
+def test_namespaced_objects_live_in_the_app_namespace(dev):
+    assert manifest(dev.one("kubernetes:core/v1:Namespace"))["metadata"]["name"] == NAMESPACE
+    cluster_scoped = {"kubernetes:core/v1:Namespace", INGRESS_CLASS, CLASS_PARAMS}
+    for resource in kubernetes_objects(dev):
+        if resource.type not in cluster_scoped:
+            assert resource.inputs["metadata"]["namespace"] == NAMESPACE, resource.name
+
+
+def test_secret_values_are_only_in_the_secret(dev):
+    secrets = generated_secrets(dev)
+    secret = dev.one(SECRET)
+    assert "stringData" in secret.secret_inputs
+    assert all(len(value) >= 8 for value in secrets.values())
+    config_values = manifest(dev.one(CONFIG_MAP))["data"]
+    assert not set(config_values) & set(secrets)
+    for key, value in config_values.items():
+        for name, secret_value in secrets.items():
+            assert secret_value not in value, f"ConfigMap {key} carries {name}"
+    secret_name = secret.outputs["metadata"]["name"]
+    config_name = dev.one(CONFIG_MAP).outputs["metadata"]["name"]
+    for workload in workloads(dev):
+        for container in containers(workload):
+            for variable in container.get("env", []):
+                assert "value" not in variable or all(s not in variable["value"] for s in secrets.values())
+            sources = {json.dumps(source, sort_keys=True) for source in container["envFrom"]}
+            assert sources == {
+                json.dumps({"configMapRef": {"name": config_name}}, sort_keys=True),
+                json.dumps({"secretRef": {"name": secret_name}}, sort_keys=True),
+            }, (workload.name, container["name"])
+
+
+def test_secrets_are_generated_with_the_strength_the_app_demands(dev):
+    passwords = {r.name: r.inputs for r in app_resources(dev) if r.type == PASSWORD}
+    assert passwords["fraud-dev-app-django-secret-key"]["length"] >= 50  # Django's check wants 50+, the app 32+
+    admin = passwords["fraud-dev-app-django-admin-password"]
+    assert admin["length"] >= 12  # the app's MinimumLengthValidator
+    assert all(admin[k] >= 1 for k in ("minUpper", "minLower", "minNumeric", "minSpecial"))
+
+
+def test_config_map_carries_the_apps_environment_contract(dev, ha):
+    data = manifest(dev.one(CONFIG_MAP))["data"]
+    assert data == {
+        "ORACLE_HOST": "10.40.128.10",  # the database's private IP
+        "ORACLE_PORT": "1521",
+        "ORACLE_SERVICE_NAME": "XEPDB1",
+        "ORACLE_USER": "SAMPLE",
+        "DJANGO_ALLOWED_HOSTS": ALLOWED_HOSTS,
+        "DJANGO_DEBUG": "false",
+        "SEED_USERS": "1000",
+        "STREAM_INTERVAL_MS": "1000",
+        "GUNICORN_WORKERS": "2",
+    }
+    overridden = run_program("dev", overrides={"fraud-detection:appSeedUsers": 250, "fraud-detection:appGunicornWorkers": 4})
+    data = manifest(overridden.one(CONFIG_MAP))["data"]
+    assert (data["SEED_USERS"], data["GUNICORN_WORKERS"]) == ("250", "4")
+
+
+def test_allowed_hosts_accept_the_load_balancer_name_and_nothing_else(dev):
+    hostname = dev.outputs["appUrl"].removeprefix("http://")
+    allowed = manifest(dev.one(CONFIG_MAP))["data"]["DJANGO_ALLOWED_HOSTS"].split(",")
+    assert validate_host(hostname, allowed)
+    assert validate_host("localhost", allowed)  # kubectl port-forward
+    assert not validate_host("evil.example.com", allowed)
+    assert not validate_host("elb.amazonaws.com.evil.example", allowed)
+
+
+@pytest.mark.parametrize("stack", ["dev", "ha"])
+def test_pods_are_hardened_with_limits_and_a_writable_tmp(stack, request):
+    program = request.getfixturevalue(stack)
+    for workload in workloads(program):
+        spec = pod_spec(workload)
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["runAsUser"] == APP_UID
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert spec["automountServiceAccountToken"] is False
+        assert {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}} in spec["volumes"]
+        for container in containers(workload):
+            context = container["securityContext"]
+            assert context["runAsNonRoot"] is True and context["runAsUser"] == APP_UID
+            assert context["readOnlyRootFilesystem"] is True
+            assert context["allowPrivilegeEscalation"] is False
+            assert context["capabilities"] == {"drop": ["ALL"]}
+            assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+            assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+            for kind in ("requests", "limits"):
+                assert set(container["resources"][kind]) == {"cpu", "memory"}, (workload.name, container["name"])
+
+
+@pytest.mark.parametrize("stack,replicas", [("dev", 1), ("ha", 3)])
+def test_deployment_probes_health_and_follows_the_replica_setting(stack, replicas, request):
+    program = request.getfixturevalue(stack)
+    deployment = manifest(program.one(DEPLOYMENT))
+    assert deployment["spec"]["replicas"] == replicas
+    [web] = deployment["spec"]["template"]["spec"]["containers"]
+    assert web["ports"] == [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert web[probe]["httpGet"] == {"path": HEALTH_PATH, "port": "http"}
+    assert deployment["spec"]["selector"]["matchLabels"] == deployment["spec"]["template"]["metadata"]["labels"]
+    budgets = program.of_type("kubernetes:policy/v1:PodDisruptionBudget")
+    assert len(budgets) == (1 if replicas > 1 else 0)  # a budget on a single pod would block node replacement
+
+
+def test_migration_job_waits_for_oracle_and_the_deployment_waits_for_it(dev):
+    job = dev.one(JOB)
+    gate = dev.named(ORACLE_GATE)
+    assert gate.urn in job.dependencies
+    deployment = dev.one(DEPLOYMENT)
+    assert job.urn in deployment.dependencies
+    assert dev.depends_on(deployment, gate)
+    # The CDC connector needs the tables the Job creates.
+    assert dev.depends_on(dev.named("fraud-dev-cdc-connector"), job)
+    service = dev.one("kubernetes:core/v1:Service")
+    assert dev.depends_on(dev.one(INGRESS), service) and dev.depends_on(service, deployment)
+
+
+def test_migration_job_runs_migrate_then_seed_once_per_image(dev):
+    job = dev.one(JOB)
+    spec = pod_spec(job)
+    assert spec["restartPolicy"] == "Never"
+    [migrate] = spec["initContainers"]
+    [seed] = spec["containers"]
+    assert migrate["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert seed["command"] == ["python", "manage.py", "seed"]
+    assert "ttlSecondsAfterFinished" not in job.inputs["spec"]  # a vanished Job would be re-created by a refresh
+    assert job.options["custom_timeouts"]["create"] == "20m"
+    tag = content_tag(APP_DIR)
+    assert job.name == f"fraud-dev-app-migrate-{tag[:12]}"
+    assert prebuilt().one(JOB).name != job.name
+
+
+def test_service_and_ingress_route_to_the_web_port(dev):
+    service = manifest(dev.one("kubernetes:core/v1:Service"))
+    assert service["spec"]["type"] == "ClusterIP"
+    assert service["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]
+    assert service["spec"]["selector"] == manifest(dev.one(DEPLOYMENT))["spec"]["selector"]["matchLabels"]
+    ingress = manifest(dev.one(INGRESS))
+    [rule] = ingress["spec"]["rules"]
+    [path] = rule["http"]["paths"]
+    assert (path["path"], path["pathType"]) == ("/", "Prefix")
+    assert path["backend"] == {"service": {"name": service["metadata"]["name"], "port": {"name": "http"}}}
+
+
+def test_ingress_class_is_auto_modes_alb(dev):
+    params = manifest(dev.one(CLASS_PARAMS))
+    assert params["apiVersion"] == "eks.amazonaws.com/v1" and params["kind"] == "IngressClassParams"
+    assert params["spec"] == {"scheme": "internet-facing"}
+    assert "namespace" not in params["metadata"]
+    ingress_class = manifest(dev.one(INGRESS_CLASS))
+    assert ingress_class["spec"]["controller"] == ALB_CONTROLLER == "eks.amazonaws.com/alb"
+    assert ingress_class["spec"]["parameters"] == {
+        "apiGroup": "eks.amazonaws.com", "kind": "IngressClassParams", "name": params["metadata"]["name"],
+    }
+    assert dev.one(CLASS_PARAMS).urn in dev.one(INGRESS_CLASS).dependencies
+    assert manifest(dev.one(INGRESS))["spec"]["ingressClassName"] == ingress_class["metadata"]["name"]
+
+
+def test_ingress_annotations_follow_the_settings(dev):
+    for program, cidrs in ((dev, "0.0.0.0/0"), (custom_cidrs(), "203.0.113.0/24,198.51.100.64/26")):
+        annotations = program.one(INGRESS).inputs["metadata"]["annotations"]
+        assert annotations == {
+            "alb.ingress.kubernetes.io/scheme": "internet-facing",
+            "alb.ingress.kubernetes.io/target-type": "ip",
+            "alb.ingress.kubernetes.io/inbound-cidrs": cidrs,
+            "alb.ingress.kubernetes.io/healthcheck-path": HEALTH_PATH,
+        }
+
+
+def test_app_url_is_the_load_balancers_name(dev):
+    hostname = dev.one(INGRESS).outputs["status"]["loadBalancer"]["ingress"][0]["hostname"]
+    assert dev.outputs["appUrl"] == f"http://{hostname}"
+
+
+# --- image -----------------------------------------------------------------------------------------------------------
+
+
+def test_built_image_is_pushed_to_a_private_immutable_repository_tagged_by_content(dev):
+    repository = dev.one(REPOSITORY)
+    assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repository.inputs["forceDelete"] is True
+    assert repository.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS"}]
+    image = dev.one(IMAGE)
+    url = repository.outputs["repositoryUrl"]
+    assert image.inputs["tags"] == [f"{url}:{content_tag(APP_DIR)}"]
+    assert image.inputs["context"] == {"location": "app"}
+    assert image.inputs["platforms"] == ["linux/amd64"]
+    assert image.inputs["push"] is True
+    [registry] = image.inputs["registries"]
+    assert registry == {"address": url, "username": "AWS", "password": "mock-ecr-password"}
+    assert "registries" in image.secret_inputs or any(p.startswith("registries") for p in image.secret_inputs)
+    [token] = dev.invokes_of("aws:ecr/getAuthorizationToken:getAuthorizationToken")
+    assert token.args["registryId"] == repository.outputs["registryId"]
+    for workload in workloads(dev):
+        assert {c["image"] for c in containers(workload)} == {image.outputs["ref"]}
+    assert dev.outputs["appImage"] == image.outputs["ref"]
+
+
+def test_prebuilt_image_is_used_as_is_without_repository_or_build():
+    program = prebuilt()
+    assert program.of_type(REPOSITORY) == [] and program.of_type(IMAGE) == []
+    assert program.invokes_of("aws:ecr/getAuthorizationToken:getAuthorizationToken") == []
+    for workload in workloads(program):
+        assert {c["image"] for c in containers(workload)} == {PREBUILT}
+    assert program.outputs["appImage"] == PREBUILT
+
+
+# --- content tag -----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_copy(tmp_path: Path) -> Path:
+    directory = tmp_path / "app"
+    (directory / "web" / "tests").mkdir(parents=True)
+    (directory / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . .\n")
+    (directory / ".dockerignore").write_text("# comment\n**/tests\nstaticfiles\n*.log\n!keep.log\nDockerfile\n")
+    (directory / "manage.py").write_text("print('manage')\n")
+    (directory / "web" / "views.py").write_text("def index(): ...\n")
+    (directory / "web" / "tests" / "test_views.py").write_text("def test(): ...\n")
+    return directory
+
+
+def test_content_tag_is_stable_and_ignores_what_docker_does_not_send(app_copy: Path):
+    tag = content_tag(app_copy)
+    assert len(tag) == 16 and int(tag, 16) >= 0
+    assert content_tag(app_copy) == tag
+    (app_copy / "web" / "__pycache__").mkdir()
+    (app_copy / "web" / "__pycache__" / "views.cpython-312.pyc").write_bytes(b"\x00bytecode")
+    (app_copy / "db.sqlite3").write_bytes(b"SQLite format 3\x00")
+    (app_copy / "web" / "tests" / "test_more.py").write_text("def test_more(): ...\n")
+    (app_copy / "staticfiles").mkdir()
+    (app_copy / "staticfiles" / "app.abc123.css").write_text("body {}\n")
+    (app_copy / "debug.log").write_text("noise\n")
+    assert content_tag(app_copy) == tag
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: (d / "web" / "views.py").write_text("def index(): return 1\n"),
+        lambda d: (d / "web" / "models.py").write_text("class Model: ...\n"),
+        lambda d: (d / "manage.py").unlink(),
+        lambda d: (d / "manage.py").rename(d / "main.py"),
+        lambda d: (d / "Dockerfile").write_text("FROM python:3.13-slim\nCOPY . .\n"),  # ignored, yet it defines the build
+        lambda d: (d / "keep.log").write_text("re-included by !keep.log\n"),
+        lambda d: (d / ".dockerignore").write_text("**/tests\n"),
+    ],
+    ids=["edit", "add", "delete", "rename", "dockerfile", "negated-pattern", "dockerignore"],
+)
+def test_content_tag_changes_with_the_build_context(app_copy: Path, change):
+    before = content_tag(app_copy)
+    change(app_copy)
+    assert content_tag(app_copy) != before
+
+
+def test_content_tag_does_not_depend_on_location_or_creation_order(app_copy: Path, tmp_path: Path):
+    other = tmp_path / "elsewhere" / "app"
+    other.mkdir(parents=True)
+    for relative in reversed(sorted(p.relative_to(app_copy).as_posix() for p in app_copy.rglob("*") if p.is_file())):
+        (other / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(app_copy / relative, other / relative)
+    assert content_tag(other) == content_tag(app_copy)
+
+
+@pytest.mark.parametrize(
+    "path,ignored",
+    [
+        ("web/tests/test_views.py", True),  # **/tests matches at any depth, and everything under it
+        ("tests/conftest.py", True),
+        ("web/testsuite.py", False),
+        ("staticfiles/admin/base.css", True),
+        ("web/staticfiles/x.css", False),  # a pattern without ** is anchored at the context root
+        ("debug.log", True),
+        ("web/debug.log", False),  # * does not cross a slash
+        ("keep.log", False),  # the later ! pattern re-includes it
+        ("web/__pycache__/views.cpython-312.pyc", True),
+        ("db.sqlite3", True),
+        ("manage.py", False),
+    ],
+)
+def test_dockerignore_rules(app_copy: Path, path, ignored):
+    assert is_ignored(path, ignore_rules(app_copy)) is ignored
+
+
+def test_real_app_context_holds_the_app_but_not_its_tests_or_collected_files():
+    files = context_files(APP_DIR)
+    assert {"Dockerfile", "manage.py", "gunicorn.conf.py", "requirements.txt", "frauddemo/settings.py"} <= set(files)
+    assert not [f for f in files if "/tests/" in f or f.startswith("staticfiles/") or f.endswith(".pyc")]
