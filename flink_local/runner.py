@@ -108,7 +108,7 @@ class LocalFlink:
                 current.pop(identity, None)
         return list(current.values())
 
-    # -- continuous runs (benchmark, local demo) -------------------------------------------------------------------------
+    # -- continuous runs (benchmark, local demo) ------------------------------------------------------------
 
     def start(self, feed: Path, tables: Sequence[str] = RESULT_TABLES, monitor_interval: str = "100 ms") -> dict:
         """Run on ``feed/<TABLE>/`` as files keep arriving; returns table -> (iterator of Change, job client).
