@@ -266,6 +266,9 @@ def test_connector_targets_the_platform_and_is_replaced_delete_first(dev):
 def test_connector_waits_for_oracle_and_its_grants(dev):
     connector = source_connector(dev)
     assert dev.depends_on(connector, dev.named("fraud-dev-oracle-ready"))
+    # the tables it captures exist once the app's migration Job has run
+    [migration] = [r for r in dev.of_type("kubernetes:batch/v1:Job") if "-migrate-" in r.name]
+    assert migration.urn in connector.dependencies
     source = principal(dev, "cdc-source")
     grants_of_source = [r for r in dev.of_type(ACL) + dev.of_type(ROLE_BINDING) if r.inputs["principal"] == source]
     assert len(grants_of_source) == 4
