@@ -13,8 +13,8 @@ change feed does (one new JSON file per write, renamed into place). Each transac
 of its own transaction time (RECEIVED_AT = wall clock at the write), so event time and arrival time agree and
 latency = the wall time a flag row reaches this process - the event time of the transaction it flags
 (flagged_transaction: that transaction; flagged_user: its last_transaction_at). It includes the source's
-100 ms directory poll and, for flagged_user, the 15 s watermark delay the statement declares: a window result
-is final only when a transaction 15 s newer has arrived, so steady normal traffic (--rate per second) is part
+100 ms directory poll and, for flagged_user, the 3 s watermark delay the statement declares: a window result
+is final only when a transaction 3 s newer has arrived, so steady normal traffic (--rate per second) is part
 of the set-up. Percentiles are over every flag row received in --seconds.
 """
 from __future__ import annotations

@@ -2,12 +2,12 @@
 -- stores): amount as DECIMAL(12,2), the transaction time as TIMESTAMP_LTZ(3), the change's operation in
 -- cdc_op (a delete carries the row as it was). Connector modes assumed: decimal.handling.mode=double,
 -- time.precision.mode=connect (RECEIVED_AT arrives as Avro timestamp-millis, i.e. TIMESTAMP_LTZ(3)).
--- Event time is the transaction time. The watermark trails it by 15 s because the app stamps a burst's
--- transactions up to 10 s ahead of the commit that writes them (a smaller delay would drop concurrent
--- transactions as late). One bucket keyed by account keeps each account's changes in order and lets a
+-- Event time is the transaction time. The watermark trails it by 3 s: more than the spread of a burst the
+-- app stamps ahead of its commit (about 1 s) plus commit skew between concurrent writers, so no transaction
+-- arrives late, and little enough that a flag follows the next few transactions. One bucket keyed by account keeps each account's changes in order and lets a
 -- single event advance the watermark at demo volume, where most partitions of a wider topic sit idle.
 CREATE TABLE user_transaction (
-  WATERMARK FOR received_at AS received_at - INTERVAL '15' SECOND
+  WATERMARK FOR received_at AS received_at - INTERVAL '3' SECOND
 )
 DISTRIBUTED BY (account_id) INTO 1 BUCKETS
 WITH (

@@ -25,6 +25,9 @@ LARGE_AMOUNT_RANGE = (Decimal("1000.01"), Decimal("5000.00"))
 
 BURST_COUNT = 11
 BURST_AMOUNT_TOTAL = Decimal("1500.00")
+# A burst's transactions are stamped this far apart: close together, so the Flink watermark (a few seconds
+# behind the newest transaction) passes the whole burst soon after it is written.
+BURST_SPACING_SECONDS = 0.1
 
 FRAUD_TYPES: tuple[str, ...] = ("burst_count", "burst_amount", "large_amount", "foreign_ip")
 
@@ -51,7 +54,7 @@ def normal_transaction(rng: random.Random) -> TransactionSpec:
 def burst_count(rng: random.Random) -> list[TransactionSpec]:
     """More small transactions than allowed within the window (total stays far below the limit)."""
     return [
-        TransactionSpec(_amount(rng, *NORMAL_AMOUNT_RANGE), rng.choice(ALLOWED_IPS), float(i))
+        TransactionSpec(_amount(rng, *NORMAL_AMOUNT_RANGE), rng.choice(ALLOWED_IPS), i * BURST_SPACING_SECONDS)
         for i in range(BURST_COUNT)
     ]
 
@@ -62,11 +65,11 @@ def burst_amount(rng: random.Random) -> list[TransactionSpec]:
     total = Decimal(0)
     while total <= BURST_AMOUNT_TOTAL - BURST_AMOUNT_RANGE[1]:
         amount = _amount(rng, *BURST_AMOUNT_RANGE)
-        specs.append(TransactionSpec(amount, rng.choice(ALLOWED_IPS), float(len(specs))))
+        specs.append(TransactionSpec(amount, rng.choice(ALLOWED_IPS), len(specs) * BURST_SPACING_SECONDS))
         total += amount
     # Close the burst so that the total lands above the limit with a mid-sized amount.
     last = max(BURST_AMOUNT_RANGE[0], BURST_AMOUNT_TOTAL - total)
-    specs.append(TransactionSpec(last, rng.choice(ALLOWED_IPS), float(len(specs))))
+    specs.append(TransactionSpec(last, rng.choice(ALLOWED_IPS), len(specs) * BURST_SPACING_SECONDS))
     return specs
 
 

@@ -71,7 +71,7 @@ def test_burst_count_goes_to_one_account_with_offsets(client, fresh):
     assert len(rows) == scenarios.BURST_COUNT > scenarios.MAX_TRANSACTION_COUNT
     assert {row.account.username for row in rows} == {response.json()["username"]}
     offsets = [(row.received_at - rows[0].received_at).total_seconds() for row in rows]
-    assert offsets == [float(i) for i in range(scenarios.BURST_COUNT)]
+    assert offsets == pytest.approx([i * scenarios.BURST_SPACING_SECONDS for i in range(scenarios.BURST_COUNT)])
     assert rows[0].received_at >= before.replace(microsecond=0)
     assert [tx["id"] for tx in response.json()["transactions"]] == [row.id for row in rows]
 
