@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import base64
-import json
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dill
 import pytest
@@ -21,12 +18,13 @@ from components.cdc_readiness import (
     wait_for_subjects,
 )
 from tests.harness import ROOT
+from tests.local_http import JsonHandler, LocalServer
 
 KEY, SECRET = "SRKEY123", "sr-secret-value"
 WANTED = ["fd.SAMPLE.AUTH_USER-value", "fd.SAMPLE.USER_TRANSACTION-value"]
 
 
-class FakeRegistry:
+class FakeRegistry(LocalServer):
     """A subjects endpoint whose subjects appear after a given number of requests; can fail or refuse keys."""
 
     def __init__(self):
@@ -35,7 +33,9 @@ class FakeRegistry:
         self.requests: list[tuple[str, str | None]] = []  # (path, Authorization header)
         registry = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
+            content_type = "application/vnd.schemaregistry.v1+json"
+
             def do_GET(self):
                 registry.requests.append((self.path, self.headers.get("Authorization")))
                 number = len(registry.requests)
@@ -49,28 +49,8 @@ class FakeRegistry:
                 listed = ["other-topic-value"] + [s for start, s in registry.schedule if number >= start]
                 return self.answer(200, listed)
 
-            def answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.endpoint = self.url
 
 
 @pytest.fixture

@@ -7,11 +7,9 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import dill
@@ -30,13 +28,14 @@ from components.dashboard_import import (
 )
 from components.opensearch import INDEX_MAPPINGS_FILE, SAVED_OBJECTS_FILE, index_templates
 from tests.harness import ROOT
+from tests.local_http import JsonHandler, LocalServer
 
 USER, PASSWORD = "fraud_admin", "Sx7#secret-Password_1"
 NDJSON = SAVED_OBJECTS_FILE.read_text()
 TEMPLATES = index_templates(json.loads(INDEX_MAPPINGS_FILE.read_text()), replicas=0)
 
 
-class FakeOpenSearch:
+class FakeOpenSearch(LocalServer):
     """Index templates under /_index_template, saved objects under /_dashboards/api/saved_objects."""
 
     def __init__(self):
@@ -48,7 +47,7 @@ class FakeOpenSearch:
         self.broken_ids: set[str] = set()  # saved objects the import rejects with an unknown error
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def _start(self) -> str | None:
                 fake.requests.append((self.command, self.path))
                 number = len(fake.requests)
@@ -110,21 +109,8 @@ class FakeOpenSearch:
                                              "message": f"Saved object [{object_type}/{object_id}] not found"})
                 self.answer(200, {})
 
-            def answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(Handler)
         self.dashboards = f"{self.url}/_dashboards"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def import_objects(self, ndjson: str, overwrite: bool) -> dict:
         """Like the import API: objects whose references are neither in the file nor stored are rejected."""
@@ -153,13 +139,6 @@ class FakeOpenSearch:
             answer["errors"] = errors
         return answer
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

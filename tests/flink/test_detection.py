@@ -6,7 +6,6 @@ event time, and the records are in transaction-time order as the CDC topic carri
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
