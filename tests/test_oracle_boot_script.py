@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from components.oracle_db import BootConfig, render_user_data
+from components.oracle_db import render_user_data
+from tests.oracle_boot import boot_config
 
 INSTANCE_ID = "i-0fake0fake0fake0"
 PASSWORDS = {
@@ -118,19 +119,7 @@ def host(tmp_path):
         path.write_text(body)
         path.chmod(path.stat().st_mode | stat.S_IEXEC)
     (state / "secrets").write_text("".join(f"{name}={value}\n" for name, value in PASSWORDS.items()))
-    user_data = render_user_data(
-        BootConfig(
-            region="eu-central-1",
-            image="container-registry.oracle.com/database/express:21.3.0-xe",
-            app_schema="SAMPLE",
-            status_parameter="/t/oracle/status",
-            sys_password_parameter="/t/oracle/sys-password",
-            app_password_parameter="/t/oracle/app-password",
-            cdc_admin_password_parameter="/t/oracle/cdc-admin-password",
-            cdc_connect_password_parameter="/t/oracle/cdc-connect-password",
-            recovery_area_gb=20,
-        )
-    )
+    user_data = render_user_data(boot_config())
     for host_path, local in (
         ("/var/log/oracle-setup.log", root / "oracle-setup.log"),
         ("/opt/oracle-setup", root / "setup"),

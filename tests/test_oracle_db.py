@@ -13,13 +13,13 @@ from components.confluent_egress import _prefixes
 from components.oracle_db import (
     AMI_PARAMETER,
     SQL_SCRIPTS,
-    BootConfig,
     ScriptTemplate,
     oracle_safe_password,
     render_user_data,
     validated_cidrs,
 )
 from tests.harness import Program, run_program
+from tests.oracle_boot import boot_config
 from tests.mock_outputs import CONFLUENT_EGRESS, REGION
 
 INSTANCE = "aws:ec2/instance:Instance"
@@ -326,22 +326,6 @@ def test_everything_is_a_child_of_the_component_on_the_aws_provider(dev):
 
 
 # --- the boot script as rendered ---
-
-
-def boot_config(**changes) -> BootConfig:
-    values = dict(
-        region=REGION,
-        image="container-registry.oracle.com/database/express:21.3.0-xe",
-        app_schema="SAMPLE",
-        status_parameter="/t/oracle/status",
-        sys_password_parameter="/t/oracle/sys-password",
-        app_password_parameter="/t/oracle/app-password",
-        cdc_admin_password_parameter="/t/oracle/cdc-admin-password",
-        cdc_connect_password_parameter="/t/oracle/cdc-connect-password",
-        recovery_area_gb=20,
-    )
-    values.update(changes)
-    return BootConfig(**values)
 
 
 def test_rendered_user_data_is_valid_bash_without_leftover_placeholders(dev, tmp_path):
