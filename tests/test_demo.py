@@ -9,10 +9,8 @@ a few seconds of further streaming; flagged_transaction (foreign IP) is immediat
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from localdemo import procs
+from tests.system import free_port, require
 
 # Not marked flink: the Flink job runs in the demo's own .venv-flink process; this test runs in the app's venv.
 pytestmark = pytest.mark.browser
@@ -35,19 +34,6 @@ FLAG_SECONDS = 10  # the SQL's ~4 s event-time delay (see above) plus room for a
 FLINK_PYTHON = ROOT / ".venv-flink" / "bin" / "python"
 SCENARIOS = ("large_amount", "foreign_ip", "burst_count", "burst_amount")
 PANEL_JS = """return [...document.querySelectorAll('#local-flags tbody tr')].map(tr => JSON.parse(tr.dataset.json));"""
-
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

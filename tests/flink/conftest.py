@@ -17,6 +17,8 @@ for path in (ROOT, ROOT / "app"):  # scenarios is pure Python and importable wit
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from tests.system import require  # noqa: E402  (needs ROOT on the path)
+
 
 def missing_dependencies() -> list[str]:
     missing = []
@@ -31,11 +33,7 @@ def missing_dependencies() -> list[str]:
 def local_flink():
     """The statements of flink/ ready to run locally; skip (or fail in CI) when Java or PyFlink is missing."""
     missing = missing_dependencies()
-    if missing:
-        message = "local Flink needs " + " and ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require(not missing, "local Flink needs " + " and ".join(missing))
     from flink_local.runner import LocalFlink
 
     return LocalFlink()
