@@ -183,10 +183,10 @@ sinks = SinkConnectors(
         redshift_host=redshift.host,
         redshift_port=redshift.port,
         redshift_database=redshift.database,
-        redshift_user=redshift.admin_user,
-        redshift_password=redshift.admin_password,
+        redshift_user=redshift.sink_user,
+        redshift_password=redshift.sink_password,
         redshift_schema=redshift.schema,
-        redshift_ready=[redshift.schema_ready],
+        redshift_ready=[redshift.sink_user_ready],
         opensearch_endpoint=opensearch.endpoint,
         opensearch_user=opensearch.master_user,
         opensearch_password=opensearch.master_password,
@@ -235,6 +235,7 @@ pulumi.export("redshiftDatabase", redshift.database)
 pulumi.export("redshiftSchema", redshift.schema)
 pulumi.export("redshiftAdminUser", redshift.admin_user)
 pulumi.export("redshiftAdminPassword", redshift.admin_password)
+pulumi.export("redshiftSinkUser", redshift.sink_user)
 pulumi.export("opensearchEndpoint", opensearch.endpoint)
 pulumi.export("opensearchDashboardsUrl", opensearch.dashboards_url)
 pulumi.export("opensearchDashboardUrl", opensearch.dashboard_url)

@@ -24,6 +24,8 @@ TOPIC_PREFIX_FORM = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,31}$")
 ORACLE_SCHEMA_FORM = re.compile(r"^[A-Z][A-Z0-9_]{0,29}$")
 TAG_VALUE_FORM = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 IMAGE_FORM = re.compile(r"^[\w.\-/:]+(@sha256:[0-9a-f]{64}|:[\w.\-]{1,128})$")
+# Redshift refuses the first three as the admin; the stack creates the last for the sink connector.
+RESERVED_REDSHIFT_USERS = ("admin", "awsuser", "root", "fraud_sink")
 
 
 class SettingsError(ValueError):
@@ -107,7 +109,7 @@ KEYS: tuple[Key, ...] = (
     Key("redshiftNodeType", str, "ra3.large", _matches(INSTANCE_TYPE_FORM), "a Redshift node type such as ra3.large"),
     Key("redshiftNodeCount", int, 1, _between(1, 16), "an integer from 1 to 16"),
     Key("redshiftDatabase", str, "fraud", _matches(NAME_FORM), "a lower-case identifier of up to 63 characters"),
-    Key("redshiftAdminUser", str, "fraud_admin", lambda v: bool(NAME_FORM.match(v)) and v not in ("admin", "awsuser", "root"), "a lower-case identifier that is not admin, awsuser or root"),
+    Key("redshiftAdminUser", str, "fraud_admin", lambda v: bool(NAME_FORM.match(v)) and v not in RESERVED_REDSHIFT_USERS, "a lower-case identifier that is not admin, awsuser, root or fraud_sink (the sink connector's user)"),
     Key("redshiftFinalSnapshot", bool, False, None, "true or false"),
     # OpenSearch
     Key("opensearchInstanceType", str, "t3.small.search", lambda v: v.endswith(".search") and bool(INSTANCE_TYPE_FORM.match(v[: -len(".search")])), "an OpenSearch instance type such as t3.small.search"),

@@ -7,19 +7,22 @@ it: port 5439 admits only Confluent's CONNECT egress ranges and the VPC, nothing
 Every connection must use TLS (``require_ssl`` in the parameter group), data at rest is encrypted with a
 key of our own, and enhanced VPC routing keeps the cluster's own COPY/UNLOAD traffic inside the VPC.
 
-The target schema is created by the stack through the Redshift Data API (``aws.redshiftdata.Statement``,
-run as the admin user with temporary credentials, so no password travels with it). The sink connects as
-the admin user and creates its tables in that schema (``auto.create``), so they are owned by the user that
-writes them and no grants are needed. A dedicated least-privilege sink user was left out on purpose: a Data
+The stack prepares the database through the Redshift Data API (``aws.redshiftdata.Statement``, run as the
+admin user with temporary credentials, so no admin password travels with it): it creates the target
+schema and the sink's own user, which may only use and create in that schema (``redshift_sql/``). The
+connector creates its tables there (``auto.create``), so it owns them and needs no further grants. A Data
 API statement runs again whenever Pulumi replaces it (any input change, or after a refresh once AWS has
-forgotten the statement after 24 hours), so every statement must be idempotent, and Redshift has no
-``CREATE USER IF NOT EXISTS``.
+forgotten the statement after 24 hours), so every statement is idempotent; Redshift has no ``CREATE USER
+IF NOT EXISTS``, so a stored procedure checks before it creates. The sink's password reaches Redshift only
+as the MD5 hash Redshift accepts in its place, inside a statement kept secret in the state.
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -29,12 +32,18 @@ from settings import RedshiftSettings
 
 PORT = 5439
 SCHEMA = "fraud"  # the sink writes fraud.<topic>
+SINK_USER = "fraud_sink"  # the Redshift sink connector's own database user
+SINK_CONNECTION_LIMIT = 10  # one connector task needs a few; a leaked password cannot open many more
+PREPARE_SINK_USER_SQL = (Path(__file__).parent / "redshift_sql" / "prepare_sink_user.sql").read_text()
+PREPARE_SINK_USER = "public.fraud_prepare_sink_user"
 PARAMETER_GROUP_FAMILY = "redshift-2.0"
 PASSWORD_LENGTH = 32
 # Redshift passwords: 8-64 printable ASCII characters with an upper-case letter, a lower-case letter and a
 # digit; no quotes, backslash, slash, @ or space.
 PASSWORD_SPECIALS = "!#%*+-=_"
 IDENTIFIER_FORM = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
+SQL_NAME_FORM = re.compile(r"^[a-z_][a-z0-9_]{0,126}$")
+MD5_HASH_FORM = re.compile(r"^md5[0-9a-f]{32}$")
 
 
 def cluster_identifier(prefix: str) -> str:
@@ -68,11 +77,47 @@ def allowed_cidrs(connector_cidrs: list[str], vpc_cidr: str) -> list[str]:
     return allowed
 
 
+def sql_name(kind: str, value: str) -> str:
+    """A lower-case SQL identifier, safe to put in a statement as is."""
+    if not SQL_NAME_FORM.match(value):
+        raise ValueError(f"Redshift {kind} {value!r}: expected a lower-case identifier (letters, digits, _)")
+    return value
+
+
 def schema_sql(schema: str) -> str:
     """Idempotent: the Data API statement may run again on an existing cluster."""
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,126}", schema):
-        raise ValueError(f"Redshift schema {schema!r}: expected a lower-case identifier")
-    return f"CREATE SCHEMA IF NOT EXISTS {schema}"
+    return f"CREATE SCHEMA IF NOT EXISTS {sql_name('schema', schema)}"
+
+
+def md5_password_hash(password: str, user: str) -> str:
+    """The pre-hashed password form Redshift documents for CREATE/ALTER USER: md5 of password then user."""
+    return "md5" + hashlib.md5((password + user).encode()).hexdigest()
+
+
+def prepare_sink_user_sql(user: str, password_hash: str, schema: str) -> str:
+    """The call that creates (or updates) the sink user and grants it the schema; safe to repeat."""
+    if not MD5_HASH_FORM.match(password_hash):
+        raise ValueError("Redshift sink password hash: expected 'md5' followed by 32 lower-case hex digits")
+    return (
+        f"CALL {PREPARE_SINK_USER}('{sql_name('user', user)}', '{password_hash}', "
+        f"'{sql_name('schema', schema)}', {SINK_CONNECTION_LIMIT})"
+    )
+
+
+def redshift_password(resource_name: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    """A generated password that meets Redshift's rules, secret from the start."""
+    password = random.RandomPassword(
+        resource_name,
+        length=PASSWORD_LENGTH,
+        special=True,
+        override_special=PASSWORD_SPECIALS,
+        min_upper=2,
+        min_lower=2,
+        min_numeric=2,
+        min_special=1,
+        opts=opts,
+    )
+    return pulumi.Output.secret(password.result)
 
 
 @dataclass
@@ -93,7 +138,9 @@ class RedshiftWarehouse(pulumi.ComponentResource):
     admin_user: str
     admin_password: pulumi.Output[str]
     schema: str
-    schema_ready: aws.redshiftdata.Statement
+    sink_user: str
+    sink_password: pulumi.Output[str]
+    sink_user_ready: aws.redshiftdata.Statement  # the schema and the sink user with its grants exist
 
     def __init__(self, name: str, args: RedshiftWarehouseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("fraud:redshift:RedshiftWarehouse", name, None, opts)
@@ -101,18 +148,8 @@ class RedshiftWarehouse(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         identifier = cluster_identifier(args.name_prefix)
 
-        password = random.RandomPassword(
-            f"{name}-admin-password",
-            length=PASSWORD_LENGTH,
-            special=True,
-            override_special=PASSWORD_SPECIALS,
-            min_upper=2,
-            min_lower=2,
-            min_numeric=2,
-            min_special=1,
-            opts=child,
-        )
-        admin_password = pulumi.Output.secret(password.result)
+        admin_password = redshift_password(f"{name}-admin-password", child)
+        sink_password = redshift_password(f"{name}-sink-password", child)
 
         key = aws.kms.Key(
             f"{name}-key",
@@ -191,16 +228,31 @@ class RedshiftWarehouse(pulumi.ComponentResource):
             opts=child,  # the SDK keeps masterPassword secret in the state
         )
 
-        # Runs as the admin with temporary credentials (redshift:GetClusterCredentials), waits until the
-        # statement has finished and fails the update if it failed.
-        self.schema_ready = aws.redshiftdata.Statement(
-            f"{name}-schema",
-            cluster_identifier=cluster.cluster_identifier,
-            database=cluster.database_name,
-            db_user=cluster.master_username,
-            sql=schema_sql(SCHEMA),
-            statement_name=f"{identifier}-create-schema",
-            opts=child,
+        def statement(role: str, sql: pulumi.Input[str], statement_name: str, after: list[pulumi.Resource]):
+            """Runs as the admin with temporary credentials (redshift:GetClusterCredentials), waits until the
+            statement has finished and fails the update if it failed."""
+            return aws.redshiftdata.Statement(
+                f"{name}-{role}",
+                cluster_identifier=cluster.cluster_identifier,
+                database=cluster.database_name,
+                db_user=cluster.master_username,
+                sql=sql,
+                statement_name=statement_name,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+            )
+
+        schema = statement("schema", schema_sql(SCHEMA), f"{identifier}-create-schema", [])
+        procedure = statement("sink-user-procedure", PREPARE_SINK_USER_SQL, f"{identifier}-sink-user-procedure", [])
+        # Named after the procedure's text: a changed procedure is called again, not only redefined.
+        procedure_digest = hashlib.sha256(PREPARE_SINK_USER_SQL.encode()).hexdigest()[:12]
+        self.sink_user_ready = statement(
+            "sink-user",
+            pulumi.Output.secret(
+                sink_password.apply(lambda password: prepare_sink_user_sql(
+                    SINK_USER, md5_password_hash(password, SINK_USER), SCHEMA))
+            ),
+            f"{identifier}-prepare-sink-user-{procedure_digest}",
+            [schema, procedure],
         )
 
         self.cluster_identifier = cluster.cluster_identifier
@@ -210,6 +262,8 @@ class RedshiftWarehouse(pulumi.ComponentResource):
         self.admin_user = settings.admin_user
         self.admin_password = admin_password
         self.schema = SCHEMA
+        self.sink_user = SINK_USER
+        self.sink_password = sink_password
         self.register_outputs(
             {
                 "cluster_identifier": self.cluster_identifier,
@@ -219,5 +273,7 @@ class RedshiftWarehouse(pulumi.ComponentResource):
                 "admin_user": self.admin_user,
                 "admin_password": self.admin_password,
                 "schema": self.schema,
+                "sink_user": self.sink_user,
+                "sink_password": self.sink_password,
             }
         )

@@ -1,7 +1,9 @@
 """RedshiftWarehouse and OpenSearchDashboard on the mock-run program: sizing per stack, network exposure,
-encryption and TLS, access policy, generated passwords kept secret, the schema statement and the dashboard import."""
+encryption and TLS, access policy, generated passwords kept secret, the statements that prepare the schema and
+the sink's own user, and the dashboard import."""
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import string
@@ -10,7 +12,16 @@ import pytest
 
 from components import opensearch as opensearch_component
 from components.opensearch import TLS_POLICY, access_policy, domain_name, load_saved_objects, zone_count
-from components.redshift import allowed_cidrs, cluster_identifier, node_layout, schema_sql
+from components.redshift import (
+    PREPARE_SINK_USER_SQL,
+    SINK_USER,
+    allowed_cidrs,
+    cluster_identifier,
+    md5_password_hash,
+    node_layout,
+    prepare_sink_user_sql,
+    schema_sql,
+)
 from settings import SettingsError
 from tests.harness import Program, run_program
 from tests.mock_outputs import ACCOUNT_ID, CONFLUENT_EGRESS, REGION
@@ -42,6 +53,12 @@ def only(program: Program, component_type: str, type_: str):
 
 def redshift(program: Program, type_: str):
     return only(program, "fraud:redshift:RedshiftWarehouse", type_)
+
+
+def redshift_part(program: Program, type_: str, role: str):
+    """The RedshiftWarehouse child of ``type_`` named ``<component>-<role>``."""
+    [found] = [r for r in parts(program, "fraud:redshift:RedshiftWarehouse", type_) if r.name.endswith(f"-redshift-{role}")]
+    return found
 
 
 def search(program: Program, type_: str):
@@ -98,7 +115,9 @@ def test_cluster_identity_database_and_admin_come_from_settings(dev):
     overridden = run_program("dev", overrides={f"{NS}:redshiftDatabase": "history", f"{NS}:redshiftAdminUser": "warehouse_owner"})
     inputs = redshift(overridden, CLUSTER).inputs
     assert (inputs["databaseName"], inputs["masterUsername"]) == ("history", "warehouse_owner")
-    assert redshift(overridden, STATEMENT).inputs["database"] == "history"
+    statements = parts(overridden, "fraud:redshift:RedshiftWarehouse", STATEMENT)
+    assert len(statements) == 3 and {r.inputs["database"] for r in statements} == {"history"}
+    assert {r.inputs["dbUser"] for r in statements} == {"warehouse_owner"}
 
 
 def test_cluster_is_encrypted_with_its_own_rotating_key(dev):
@@ -154,12 +173,16 @@ def test_allowed_cidrs_refuses_the_world_and_an_empty_list():
         allowed_cidrs([], "10.40.0.0/16")
 
 
-def test_admin_password_is_generated_by_redshift_rules_and_stays_secret(dev):
-    generator = redshift(dev, PASSWORD).inputs
+@pytest.mark.parametrize("role", ["admin-password", "sink-password"])
+def test_passwords_are_generated_by_redshift_rules(dev, role):
+    generator = redshift_part(dev, PASSWORD, role).inputs
     assert 8 <= generator["length"] <= 64
     assert generator["minUpper"] >= 1 and generator["minLower"] >= 1 and generator["minNumeric"] >= 1
     assert not set(generator["overrideSpecial"]) & set("'\"\\/@ ")
-    password = redshift(dev, PASSWORD).outputs["result"]
+
+
+def test_admin_password_stays_secret(dev):
+    password = redshift_part(dev, PASSWORD, "admin-password").outputs["result"]
     cluster = redshift(dev, CLUSTER)
     assert cluster.inputs["masterPassword"] == password and "masterPassword" in cluster.secret_inputs
     assert dev.outputs["redshiftAdminPassword"] == password and "redshiftAdminPassword" in dev.secret_outputs
@@ -169,13 +192,61 @@ def test_admin_password_is_generated_by_redshift_rules_and_stays_secret(dev):
 
 def test_schema_is_created_idempotently_as_the_admin_after_the_cluster(dev):
     cluster = redshift(dev, CLUSTER)
-    statement = redshift(dev, STATEMENT)
+    statement = redshift_part(dev, STATEMENT, "schema")
     assert statement.inputs["sql"] == "CREATE SCHEMA IF NOT EXISTS fraud"
     assert statement.inputs["clusterIdentifier"] == cluster.inputs["clusterIdentifier"]
     assert statement.inputs["dbUser"] == cluster.inputs["masterUsername"]
     assert "secretArn" not in statement.inputs  # temporary credentials: no password in the call
     assert dev.depends_on(statement, cluster)
     assert dev.outputs["redshiftSchema"] == "fraud"
+
+
+def test_sink_user_is_prepared_by_a_procedure_called_after_the_schema(dev):
+    cluster = redshift(dev, CLUSTER)
+    schema = redshift_part(dev, STATEMENT, "schema")
+    procedure = redshift_part(dev, STATEMENT, "sink-user-procedure")
+    call = redshift_part(dev, STATEMENT, "sink-user")
+    assert procedure.inputs["sql"] == PREPARE_SINK_USER_SQL
+    assert "CREATE OR REPLACE PROCEDURE public.fraud_prepare_sink_user(" in procedure.inputs["sql"]
+    password = redshift_part(dev, PASSWORD, "sink-password").outputs["result"]
+    assert call.inputs["sql"] == (
+        f"CALL public.fraud_prepare_sink_user('fraud_sink', '{md5_password_hash(password, 'fraud_sink')}', 'fraud', 10)"
+    )
+    for statement in (procedure, call):
+        assert statement.inputs["dbUser"] == cluster.inputs["masterUsername"] and "secretArn" not in statement.inputs
+        assert dev.depends_on(statement, cluster)
+    assert {schema.urn, procedure.urn} <= dev.direct_dependencies(call)
+    # A changed procedure must be called again: the call's name, which forces its replacement, follows the text.
+    digest = hashlib.sha256(PREPARE_SINK_USER_SQL.encode()).hexdigest()[:12]
+    assert call.inputs["statementName"] == f"fraud-dev-redshift-prepare-sink-user-{digest}"
+    assert dev.outputs["redshiftSinkUser"] == SINK_USER
+
+
+def test_sink_password_reaches_redshift_only_as_a_secret_hash(dev):
+    password = redshift_part(dev, PASSWORD, "sink-password").outputs["result"]
+    call = redshift_part(dev, STATEMENT, "sink-user")
+    assert "sql" in call.secret_inputs
+    assert password not in call.inputs["sql"]
+    # Only the sink connector's sensitive config carries the password itself.
+    assert secret_only(dev, password) == []
+    holders = [r.name for r in dev.resources if password in json.dumps(r.inputs)]
+    assert holders == ["fraud-dev-sinks-redshift"]
+    assert not any(password in str(value) for value in dev.outputs.values())
+
+
+def test_md5_password_hash_follows_the_documented_form():
+    # Redshift's CREATE USER documentation: password ez, user user1 -> md5153c434b4b77c89e6b94f12c5393af5b.
+    assert md5_password_hash("ez", "user1") == "md5153c434b4b77c89e6b94f12c5393af5b"
+
+
+def test_prepare_sink_user_sql_refuses_what_it_cannot_quote_safely():
+    good_hash = md5_password_hash("pw", "fraud_sink")
+    with pytest.raises(ValueError, match="user"):
+        prepare_sink_user_sql("fraud_sink'); DROP USER x; --", good_hash, "fraud")
+    with pytest.raises(ValueError, match="schema"):
+        prepare_sink_user_sql("fraud_sink", good_hash, "Fraud")
+    with pytest.raises(ValueError, match="32 lower-case hex"):
+        prepare_sink_user_sql("fraud_sink", "plain-password", "fraud")
 
 
 def test_redshift_outputs(dev):

@@ -3,6 +3,7 @@ import pytest
 import yaml
 
 import settings
+from components.redshift import SINK_USER
 from tests.harness import ROOT, run_program
 
 NS = "fraud-detection"
@@ -40,6 +41,7 @@ def _failure(**kwargs) -> settings.SettingsError:
         (f"{NS}:appImage", "registry.example.com/fraud-app:latest", "not :latest"),
         (f"{NS}:oracleImage", "container-registry.oracle.com/database/express", "explicit tag"),
         (f"{NS}:redshiftAdminUser", "admin", "not admin"),
+        (f"{NS}:redshiftAdminUser", "fraud_sink", "the sink connector's user"),
         (f"{NS}:opensearchInstanceType", "t3.small", "OpenSearch instance type"),
         (f"{NS}:topicPrefix", "9bad", "a letter then"),
         (f"{NS}:oracleAppSchema", "sample", "upper-case Oracle identifier"),
@@ -109,3 +111,7 @@ def test_stack_files_set_only_declared_keys_with_valid_values(stack):
     known = {f"{NS}:{key.name}" for key in settings.KEYS} | {"aws:region"}
     assert set(config) <= known, set(config) - known
     run_program(stack)  # validates every value
+
+
+def test_the_sink_connectors_redshift_user_is_reserved():
+    assert SINK_USER in settings.RESERVED_REDSHIFT_USERS

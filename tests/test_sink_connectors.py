@@ -31,9 +31,9 @@ def sink_account(program: Program):
     return next(r for r in program.resources if r.type.endswith("serviceAccount:ServiceAccount") and r.name.endswith("-sink-sa"))
 
 
-def password_of(program: Program, component_type: str) -> str:
+def password_of(program: Program, component_type: str, role: str) -> str:
     component = program.one(component_type)
-    [generator] = [r for r in program.descendants(component) if r.type == PASSWORD]
+    [generator] = [r for r in program.descendants(component) if r.type == PASSWORD and r.name.endswith(role)]
     return generator.outputs["result"]
 
 
@@ -59,7 +59,7 @@ def test_redshift_sink_has_exactly_the_documented_keys(dev):
         "input.data.format": "AVRO",
         "aws.redshift.domain": f"fraud-dev-redshift.cmockid.{REGION}.redshift.amazonaws.com",
         "aws.redshift.port": "5439",
-        "aws.redshift.user": "fraud_admin",
+        "aws.redshift.user": "fraud_sink",  # its own user, not the cluster admin
         "aws.redshift.database": "fraud",
         "auto.create": "true",
         "auto.evolve": "true",
@@ -99,13 +99,13 @@ def test_opensearch_sink_has_exactly_the_documented_keys(dev):
     }
 
 
-@pytest.mark.parametrize("role, component, key", [
-    ("redshift", "fraud:redshift:RedshiftWarehouse", "aws.redshift.password"),
-    ("opensearch", "fraud:opensearch:OpenSearchDashboard", "connection.password"),
+@pytest.mark.parametrize("role, component, generator, key", [
+    ("redshift", "fraud:redshift:RedshiftWarehouse", "-sink-password", "aws.redshift.password"),
+    ("opensearch", "fraud:opensearch:OpenSearchDashboard", "-master-password", "connection.password"),
 ])
-def test_passwords_travel_only_in_secret_sensitive_config(dev, role, component, key):
+def test_passwords_travel_only_in_secret_sensitive_config(dev, role, component, generator, key):
     connector = sink(dev, role)
-    password = password_of(dev, component)
+    password = password_of(dev, component, generator)
     assert connector.inputs["configSensitive"] == {key: password}
     assert "configSensitive" in connector.secret_inputs
     assert not any(password in str(value) for value in connector.inputs["configNonsensitive"].values())
@@ -147,14 +147,16 @@ def test_each_sink_waits_for_the_statements_creating_its_topics_and_its_acls(dev
     assert set(topics) <= read_topics
 
 
-def test_redshift_sink_waits_for_the_schema_and_opensearch_sink_for_domain_and_templates(dev):
+def test_redshift_sink_waits_for_its_user_and_opensearch_sink_for_domain_and_templates(dev):
     redshift_sink, opensearch_sink = sink(dev, "redshift"), sink(dev, "opensearch")
-    schema = dev.one("aws:redshiftdata/statement:Statement")
+    sink_user = dev.named("fraud-dev-redshift-sink-user")
+    schema = dev.named("fraud-dev-redshift-schema")
     domain = dev.one("aws:opensearch/domain:Domain")
     dashboard = dev.named("fraud-dev-opensearch-dashboard")
-    assert schema.urn in dev.direct_dependencies(redshift_sink)
+    assert sink_user.urn in dev.direct_dependencies(redshift_sink)
+    assert dev.depends_on(redshift_sink, schema)
     assert {domain.urn, dashboard.urn} <= dev.direct_dependencies(opensearch_sink)
-    assert not dev.depends_on(redshift_sink, domain) and not dev.depends_on(opensearch_sink, schema)
+    assert not dev.depends_on(redshift_sink, domain) and not dev.depends_on(opensearch_sink, sink_user)
 
 
 def test_sink_topics_are_tables_flink_creates():

@@ -47,7 +47,8 @@ def test_every_piece_of_the_data_path_is_a_resource(stack, request):
     assert classes == ["OpenSearchSink", "OracleXStreamSource", "RedshiftSink"]
     sql_files = sorted(Path(ROOT / "flink").glob("*.sql"))
     assert len(program.of_type(STATEMENT)) == len(sql_files) > 0
-    assert program.of_type("aws:redshiftdata/statement:Statement"), "the Redshift schema is created by the stack"
+    redshift_sql = {r.name.removeprefix(f"fraud-{stack}-redshift-") for r in program.of_type("aws:redshiftdata/statement:Statement")}
+    assert redshift_sql == {"schema", "sink-user-procedure", "sink-user"}, "the schema, sink user and grants come from the stack"
     assert program.of_type("kubernetes:batch/v1:Job"), "the app's tables are created by the stack's migration Job"
     instance = program.one("aws:ec2/instance:Instance")
     assert "oracle" in instance.inputs["userData"].lower(), "the XStream preparation runs from the instance's user data"
