@@ -312,6 +312,17 @@ def public_redshift_groups_closed(args: StackValidationArgs, report: ReportViola
                        cluster.urn)
 
 
+
+def redshift_sink_not_admin(args: StackValidationArgs, report: ReportViolation) -> None:
+    admins = {c.props.get("masterUsername") for c in args.resources if c.resource_type == REDSHIFT_CLUSTER}
+    for connector in args.resources:
+        if connector.resource_type != CONNECTOR:
+            continue
+        config = connector.props.get("configNonsensitive") or {}
+        if config.get("connector.class") == "RedshiftSink" and config.get("aws.redshift.user") in admins:
+            report(f"{connector.name} writes to Redshift as the cluster's admin user "
+                   f"{config['aws.redshift.user']!r}; give the sink a user of its own with only its schema", connector.urn)
+
 # --- EC2 and EBS ------------------------------------------------------------------------------------------------------
 
 
@@ -751,6 +762,10 @@ POLICIES: list[Policy] = [
     _resource("connector-no-plaintext-secrets",
               "Confluent connectors keep passwords, secrets and keys out of configNonsensitive.",
               connector_no_plaintext_secrets),
+    StackValidationPolicy(
+        name="redshift-sink-not-admin",
+        description="The Redshift sink connector does not connect as a Redshift cluster's admin user.",
+        validate=redshift_sink_not_admin),
     StackValidationPolicy(
         name="sink-topics-have-producers",
         description="Every topic a sink connector reads is produced by a Flink statement or the CDC source of the stack.",
