@@ -2,13 +2,9 @@
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 import time
 
-import dill
 import pytest
-from pulumi.dynamic.dynamic import serialize_provider
 
 from components.cdc_readiness import (
     CdcNotReady,
@@ -17,8 +13,8 @@ from components.cdc_readiness import (
     list_subjects,
     wait_for_subjects,
 )
-from tests.harness import ROOT
 from tests.local_http import JsonHandler, LocalServer
+from tests.system import provider_class_in_a_fresh_interpreter
 
 KEY, SECRET = "SRKEY123", "sr-secret-value"
 WANTED = ["fd.SAMPLE.AUTH_USER-value", "fd.SAMPLE.USER_TRANSACTION-value"]
@@ -149,12 +145,4 @@ def test_provider_diff_replaces_only_for_other_subjects_or_registry():
 
 
 def test_provider_pickles_and_loads_in_a_fresh_interpreter():
-    serialized = serialize_provider(CdcReadyProvider())
-    assert type(dill.loads(base64.b64decode(serialized))).__name__ == "CdcReadyProvider"
-    loaded = subprocess.run(
-        [sys.executable, "-c",
-         "import base64, sys, dill; p = dill.loads(base64.b64decode(sys.stdin.read())); print(type(p).__name__)"],
-        input=serialized, capture_output=True, text=True, cwd=ROOT,
-    )
-    assert loaded.returncode == 0, loaded.stderr
-    assert loaded.stdout.strip() == "CdcReadyProvider"
+    assert provider_class_in_a_fresh_interpreter(CdcReadyProvider()) == "CdcReadyProvider"

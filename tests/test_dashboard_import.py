@@ -5,16 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import subprocess
-import sys
 import time
 from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qs, urlparse
 
-import dill
 import pytest
-from pulumi.dynamic.dynamic import serialize_provider
 
 from components.dashboard_import import (
     DashboardImportError,
@@ -27,8 +23,8 @@ from components.dashboard_import import (
     saved_object_ids,
 )
 from components.opensearch import INDEX_MAPPINGS_FILE, SAVED_OBJECTS_FILE, index_templates
-from tests.harness import ROOT
 from tests.local_http import JsonHandler, LocalServer
+from tests.system import provider_class_in_a_fresh_interpreter
 
 USER, PASSWORD = "fraud_admin", "Sx7#secret-Password_1"
 NDJSON = SAVED_OBJECTS_FILE.read_text()
@@ -304,12 +300,4 @@ def test_deletion_order_puts_dashboards_first_and_index_patterns_last():
 
 
 def test_provider_pickles_and_loads_in_a_fresh_interpreter():
-    serialized = serialize_provider(DashboardImportProvider())
-    assert type(dill.loads(base64.b64decode(serialized))).__name__ == "DashboardImportProvider"
-    loaded = subprocess.run(
-        [sys.executable, "-c",
-         "import base64, sys, dill; p = dill.loads(base64.b64decode(sys.stdin.read())); print(type(p).__name__)"],
-        input=serialized, capture_output=True, text=True, cwd=ROOT,
-    )
-    assert loaded.returncode == 0, loaded.stderr
-    assert loaded.stdout.strip() == "DashboardImportProvider"
+    assert provider_class_in_a_fresh_interpreter(DashboardImportProvider()) == "DashboardImportProvider"

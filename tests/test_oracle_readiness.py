@@ -1,15 +1,10 @@
 """The Oracle readiness gate's polling against moto's SSM, and its provider's diff and pickling."""
 from __future__ import annotations
 
-import base64
-import subprocess
-import sys
 
 import boto3
-import dill
 import pytest
 from moto import mock_aws
-from pulumi.dynamic.dynamic import serialize_provider
 
 from components.oracle_readiness import (
     OracleNotReady,
@@ -17,7 +12,7 @@ from components.oracle_readiness import (
     parse_status,
     wait_for_ready,
 )
-from tests.harness import ROOT
+from tests.system import provider_class_in_a_fresh_interpreter
 
 PARAMETER = "/fraud-test/oracle/status"
 INSTANCE = "i-0123456789abcdef0"
@@ -167,13 +162,4 @@ def test_a_new_instance_replaces_the_gate_but_a_new_timeout_does_not():
 
 
 def test_provider_pickles_and_loads_in_a_fresh_interpreter():
-    serialized = serialize_provider(OracleReadyProvider())
-    restored = dill.loads(base64.b64decode(serialized))
-    assert isinstance(restored, OracleReadyProvider)
-    loaded = subprocess.run(
-        [sys.executable, "-c",
-         "import base64, sys, dill; p = dill.loads(base64.b64decode(sys.stdin.read())); print(type(p).__name__)"],
-        input=serialized, capture_output=True, text=True, cwd=ROOT,
-    )
-    assert loaded.returncode == 0, loaded.stderr
-    assert loaded.stdout.strip() == "OracleReadyProvider"
+    assert provider_class_in_a_fresh_interpreter(OracleReadyProvider()) == "OracleReadyProvider"
