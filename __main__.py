@@ -188,9 +188,9 @@ sinks = SinkConnectors(
         redshift_schema=redshift.schema,
         redshift_ready=[redshift.sink_user_ready],
         opensearch_endpoint=opensearch.endpoint,
-        opensearch_user=opensearch.master_user,
-        opensearch_password=opensearch.master_password,
-        opensearch_ready=[opensearch.domain, opensearch.dashboard],
+        opensearch_user=opensearch.sink_user,
+        opensearch_password=opensearch.sink_password,
+        opensearch_ready=[opensearch.domain, opensearch.dashboard, opensearch.sink_user_ready],
     ),
 )
 
@@ -241,5 +241,6 @@ pulumi.export("opensearchDashboardsUrl", opensearch.dashboards_url)
 pulumi.export("opensearchDashboardUrl", opensearch.dashboard_url)
 pulumi.export("opensearchMasterUser", opensearch.master_user)
 pulumi.export("opensearchMasterPassword", opensearch.master_password)
+pulumi.export("opensearchSinkUser", opensearch.sink_user)
 pulumi.export("redshiftSinkConnectorId", sinks.redshift_connector.id)
 pulumi.export("opensearchSinkConnectorId", sinks.opensearch_connector.id)

@@ -56,7 +56,7 @@ def saved_object_ids(ndjson: str) -> list[tuple[str, str]]:
     return found
 
 
-def _check(response: Any, what: str, username: str) -> None:
+def check_answer(response: Any, what: str, username: str) -> None:
     """Raise the error class matching an answer that is not a success."""
     status = response.status_code
     if status == 401:
@@ -88,7 +88,7 @@ def put_index_templates(url: str, username: str, password: str, templates: dict[
             auth=(username, password),
             timeout=REQUEST_TIMEOUT_SECONDS,
         )
-        _check(response, f"index template {name}", username)
+        check_answer(response, f"index template {name}", username)
     return sorted(templates)
 
 
@@ -102,7 +102,7 @@ def delete_index_templates(url: str, username: str, password: str, names: list[s
             f"{url.rstrip('/')}/_index_template/{name}", auth=(username, password), timeout=REQUEST_TIMEOUT_SECONDS
         )
         if response.status_code != 404:
-            _check(response, f"deleting index template {name}", username)
+            check_answer(response, f"deleting index template {name}", username)
     return list(names)
 
 
@@ -132,7 +132,7 @@ def import_saved_objects(
         auth=(username, password),
         timeout=REQUEST_TIMEOUT_SECONDS,
     )
-    _check(response, "dashboard import", username)
+    check_answer(response, "dashboard import", username)
     try:
         result = response.json()
     except ValueError:
@@ -163,7 +163,7 @@ def delete_saved_objects(
             timeout=REQUEST_TIMEOUT_SECONDS,
         )
         if response.status_code != 404:
-            _check(response, f"deleting {object_type}/{object_id}", username)
+            check_answer(response, f"deleting {object_type}/{object_id}", username)
         deleted.append(f"{object_type}/{object_id}")
     return deleted
 

@@ -7,8 +7,9 @@ What closes it instead:
 - the access policy allows ``es:ESHttp*`` to anonymous (basic-auth) callers only from Confluent's CONNECT
   egress ranges and the operators' addresses (``aws:SourceIp``), and otherwise only to this account's
   IAM principals; it never allows Principal ``*`` without a condition;
-- fine-grained access control with the internal user database: every request also needs the master
-  user's generated password;
+- fine-grained access control with the internal user database: every request also needs a user's
+  generated password; the sink connector has its own user limited to its indexes (``OpenSearchSinkUser``),
+  the master user serves only the stack's own calls and the operators;
 - HTTPS only with TLS 1.2 or later, encryption at rest and between nodes.
 
 More than one node spreads the nodes over two or three zones (three when the count divides by three).
@@ -24,9 +25,10 @@ from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_random as random
 
 from components.dashboard_import import DashboardImport, saved_object_ids
+from components.opensearch_sink_user import OpenSearchSinkUser
+from components.passwords import generated_password
 from settings import OpenSearchSettings
 
 DASHBOARD_DIR = Path(__file__).resolve().parent / "opensearch_dashboard"
@@ -35,8 +37,7 @@ INDEX_MAPPINGS_FILE = DASHBOARD_DIR / "index_mappings.json"
 DASHBOARD_ID = "fraud-detection-dashboard"
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 MASTER_USER = "fraud_admin"
-PASSWORD_LENGTH = 32
-PASSWORD_SPECIALS = "!#%*+-=_"
+SINK_USER = "fraud_sink"  # the OpenSearch sink connector's own internal user
 DOMAIN_NAME_FORM = re.compile(r"^[a-z][a-z0-9-]{2,27}$")
 
 
@@ -153,6 +154,9 @@ class OpenSearchDashboard(pulumi.ComponentResource):
     master_password: pulumi.Output[str]
     indexes: list[str]
     dashboard: DashboardImport
+    sink_user: str
+    sink_password: pulumi.Output[str]
+    sink_user_ready: OpenSearchSinkUser
 
     def __init__(self, name: str, args: OpenSearchDashboardArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("fraud:opensearch:OpenSearchDashboard", name, None, opts)
@@ -162,18 +166,8 @@ class OpenSearchDashboard(pulumi.ComponentResource):
         saved_objects = load_saved_objects(args.saved_objects_file, args.dashboard_id)
         mappings = json.loads(Path(args.index_mappings_file).read_text())
 
-        password = random.RandomPassword(
-            f"{name}-master-password",
-            length=PASSWORD_LENGTH,
-            special=True,
-            override_special=PASSWORD_SPECIALS,
-            min_upper=2,
-            min_lower=2,
-            min_numeric=2,
-            min_special=2,
-            opts=child,
-        )
-        master_password = pulumi.Output.secret(password.result)
+        master_password = generated_password(f"{name}-master-password", child)
+        sink_password = generated_password(f"{name}-sink-password", child)
 
         invoke = pulumi.InvokeOptions(parent=self)
         caller = aws.get_caller_identity_output(opts=invoke)
@@ -228,11 +222,25 @@ class OpenSearchDashboard(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.domain]),
         )
 
+        self.indexes = sorted(mappings)
+        self.sink_user_ready = OpenSearchSinkUser(
+            f"{name}-sink-user",
+            opensearch_url=opensearch_url,
+            admin_username=MASTER_USER,
+            admin_password=master_password,
+            username=SINK_USER,
+            password=sink_password,
+            indexes=self.indexes,
+            timeout_seconds=args.import_timeout_seconds,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.domain]),
+        )
+
         self.endpoint = self.domain.endpoint
         self.dashboard_url = pulumi.Output.concat(self.dashboards_url, "/app/dashboards#/view/", args.dashboard_id)
         self.master_user = MASTER_USER
         self.master_password = master_password
-        self.indexes = sorted(mappings)
+        self.sink_user = SINK_USER
+        self.sink_password = sink_password
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
@@ -240,5 +248,6 @@ class OpenSearchDashboard(pulumi.ComponentResource):
                 "dashboard_url": self.dashboard_url,
                 "master_user": self.master_user,
                 "master_password": self.master_password,
+                "sink_user": self.sink_user,
             }
         )

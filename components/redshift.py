@@ -28,6 +28,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.passwords import generated_password
 from settings import RedshiftSettings
 
 PORT = 5439
@@ -37,10 +38,6 @@ SINK_CONNECTION_LIMIT = 10  # one connector task needs a few; a leaked password 
 PREPARE_SINK_USER_SQL = (Path(__file__).parent / "redshift_sql" / "prepare_sink_user.sql").read_text()
 PREPARE_SINK_USER = "public.fraud_prepare_sink_user"
 PARAMETER_GROUP_FAMILY = "redshift-2.0"
-PASSWORD_LENGTH = 32
-# Redshift passwords: 8-64 printable ASCII characters with an upper-case letter, a lower-case letter and a
-# digit; no quotes, backslash, slash, @ or space.
-PASSWORD_SPECIALS = "!#%*+-=_"
 IDENTIFIER_FORM = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
 SQL_NAME_FORM = re.compile(r"^[a-z_][a-z0-9_]{0,126}$")
 MD5_HASH_FORM = re.compile(r"^md5[0-9a-f]{32}$")
@@ -104,22 +101,6 @@ def prepare_sink_user_sql(user: str, password_hash: str, schema: str) -> str:
     )
 
 
-def redshift_password(resource_name: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
-    """A generated password that meets Redshift's rules, secret from the start."""
-    password = random.RandomPassword(
-        resource_name,
-        length=PASSWORD_LENGTH,
-        special=True,
-        override_special=PASSWORD_SPECIALS,
-        min_upper=2,
-        min_lower=2,
-        min_numeric=2,
-        min_special=1,
-        opts=opts,
-    )
-    return pulumi.Output.secret(password.result)
-
-
 @dataclass
 class RedshiftWarehouseArgs:
     settings: RedshiftSettings
@@ -148,8 +129,8 @@ class RedshiftWarehouse(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         identifier = cluster_identifier(args.name_prefix)
 
-        admin_password = redshift_password(f"{name}-admin-password", child)
-        sink_password = redshift_password(f"{name}-sink-password", child)
+        admin_password = generated_password(f"{name}-admin-password", child, min_special=1)
+        sink_password = generated_password(f"{name}-sink-password", child, min_special=1)
 
         key = aws.kms.Key(
             f"{name}-key",

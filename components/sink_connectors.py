@@ -5,10 +5,12 @@
 - OpenSearch sink: ``flagged_user`` (keyed by account, so upserted: one document per account) and
   ``flagged_transaction`` (append-only, so inserted), one index per topic named like the topic.
 
-Both run as the sink service account, read Avro values through Schema Registry and keep their passwords
+Both run as the sink service account, read Avro values through Schema Registry, log in to their targets
+as users of their own (limited to the Redshift schema, to the OpenSearch indexes) and keep those passwords
 in ``config_sensitive`` only. Each waits for the Flink statements that create its topics, the service
-account's ACLs and its target (the Redshift schema; the OpenSearch domain and the index templates the
-dashboard import puts there); depending on them also means destroy deletes the connectors first.
+account's ACLs and its target (the Redshift schema and sink user; the OpenSearch domain, sink user and the
+index templates the dashboard import puts there); depending on them also means destroy deletes the
+connectors first.
 """
 from __future__ import annotations
 
@@ -42,11 +44,11 @@ class SinkConnectorsArgs:
     redshift_user: pulumi.Input[str]
     redshift_password: pulumi.Input[str]
     redshift_schema: str
-    redshift_ready: Sequence[pulumi.Resource]  # whatever creates the schema
+    redshift_ready: Sequence[pulumi.Resource]  # whatever creates the schema and the sink user
     opensearch_endpoint: pulumi.Input[str]  # host name, no scheme
     opensearch_user: pulumi.Input[str]
     opensearch_password: pulumi.Input[str]
-    opensearch_ready: Sequence[pulumi.Resource]  # the domain and the index templates
+    opensearch_ready: Sequence[pulumi.Resource]  # the domain, the index templates and the sink user
     redshift_topics: Sequence[str] = REDSHIFT_TOPICS
     opensearch_indexes: Sequence[tuple[str, str]] = OPENSEARCH_INDEXES
 

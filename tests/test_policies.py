@@ -235,7 +235,7 @@ def test_ssh_key_is_accepted_where_the_stack_allows_ssh():
 
 def test_every_policy_of_the_pack_has_a_case():
     stack_rules = {"world-web-ingress-only-on-load-balancers", "redshift-public-security-groups-closed", "sink-topics-have-producers",
-                   "redshift-sink-not-admin"}
+                   "sink-connectors-not-admin"}
     covered = {case[0] for case in CASES} | stack_rules
     assert covered == set(rules.POLICY_NAMES)
 
@@ -334,15 +334,25 @@ def test_sink_topics_must_come_from_flink_or_the_cdc_source():
     assert "topics.regex" in stack_violations("sink-topics-have-producers", [source, regex_sink])[0][0]
 
 
-def test_redshift_sink_must_not_log_in_as_a_cluster_admin():
+def test_sinks_must_not_log_in_as_the_admin_of_their_target():
     cluster = stack_resource(rules.REDSHIFT_CLUSTER, "dwh", {"masterUsername": "fraud_admin"})
-    own_user = _connector("redshift-sink", {"connector.class": "RedshiftSink", "aws.redshift.user": "fraud_sink"})
-    assert stack_violations("redshift-sink-not-admin", [cluster, own_user]) == []
-    as_admin = _connector("admin-sink", {"connector.class": "RedshiftSink", "aws.redshift.user": "fraud_admin"})
-    [(message, urn)] = stack_violations("redshift-sink-not-admin", [cluster, own_user, as_admin])
-    assert urn == as_admin.urn and "'fraud_admin'" in message
-    other_class = _connector("os-sink", {"connector.class": "OpenSearchSink", "connection.user": "fraud_admin"})
-    assert stack_violations("redshift-sink-not-admin", [cluster, other_class]) == []
+    domain = stack_resource(rules.OPENSEARCH_DOMAIN, "search", {
+        "advancedSecurityOptions": {"enabled": True, "masterUserOptions": {"masterUserName": "search_admin"}}})
+    own_users = [
+        _connector("redshift-sink", {"connector.class": "RedshiftSink", "aws.redshift.user": "fraud_sink"}),
+        _connector("os-sink", {"connector.class": "OpenSearchSink", "connection.user": "fraud_sink"}),
+    ]
+    assert stack_violations("sink-connectors-not-admin", [cluster, domain, *own_users]) == []
+    as_admins = [
+        _connector("admin-redshift-sink", {"connector.class": "RedshiftSink", "aws.redshift.user": "fraud_admin"}),
+        _connector("admin-os-sink", {"connector.class": "OpenSearchSink", "connection.user": "search_admin"}),
+    ]
+    found = stack_violations("sink-connectors-not-admin", [cluster, domain, *own_users, *as_admins])
+    assert [urn for _, urn in found] == [c.urn for c in as_admins]
+    assert "'fraud_admin'" in found[0][0] and "'search_admin'" in found[1][0]
+    # A user name is only an admin's on its own kind of target.
+    crossed = _connector("crossed", {"connector.class": "OpenSearchSink", "connection.user": "fraud_admin"})
+    assert stack_violations("sink-connectors-not-admin", [cluster, domain, crossed]) == []
 
 
 # --- the original demo's settings, declared in tests/fixtures/insecure_demo.py ------------------------------------
@@ -377,7 +387,7 @@ DEMO_CAUGHT = {
     ("k8s-run-as-non-root", "demo-migrate"),
     ("connector-no-plaintext-secrets", "demo-redshift-sink"),
     ("sink-topics-have-producers", "demo-redshift-sink"),
-    ("redshift-sink-not-admin", "demo-redshift-sink"),  # the demo's sink logs in as the cluster admin
+    ("sink-connectors-not-admin", "demo-redshift-sink"),  # the demo's sink logs in as the cluster admin
     ("allowed-sizes", "demo-flink"),                  # the demo's 50 CFU pool
     ("aws-required-tags", "demo-vpc"),
     ("aws-required-tags", "demo-oracle"),

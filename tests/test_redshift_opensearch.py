@@ -65,6 +65,12 @@ def search(program: Program, type_: str):
     return only(program, "fraud:opensearch:OpenSearchDashboard", type_)
 
 
+def search_part(program: Program, type_: str, role: str):
+    """The OpenSearchDashboard child of ``type_`` named ``<component>-<role>``."""
+    [found] = [r for r in parts(program, "fraud:opensearch:OpenSearchDashboard", type_) if r.name.endswith(f"-opensearch-{role}")]
+    return found
+
+
 def secret_only(program: Program, secret: str) -> list[tuple[str, str]]:
     """(resource, path) of every input holding ``secret`` outside the resource's secret inputs."""
 
@@ -318,8 +324,8 @@ def test_fine_grained_access_with_a_generated_secret_master_password(dev):
     security = domain.inputs["advancedSecurityOptions"]
     assert security["enabled"] is True and security["internalUserDatabaseEnabled"] is True
     assert security["anonymousAuthEnabled"] is False
-    password = search(dev, PASSWORD).outputs["result"]
-    generator = search(dev, PASSWORD).inputs
+    password = search_part(dev, PASSWORD, "master-password").outputs["result"]
+    generator = search_part(dev, PASSWORD, "master-password").inputs
     assert generator["length"] >= 8 and min(generator["minUpper"], generator["minLower"], generator["minNumeric"], generator["minSpecial"]) >= 1
     assert security["masterUserOptions"] == {"masterUserName": "fraud_admin", "masterUserPassword": password}
     assert "advancedSecurityOptions.masterUserOptions.masterUserPassword" in domain.secret_inputs
@@ -382,7 +388,7 @@ def test_dashboard_import_gets_the_saved_objects_templates_and_secret_credential
     assert inputs["opensearch_url"] == f"https://{endpoint}"
     assert inputs["dashboards_url"] == f"https://{endpoint}/_dashboards"
     assert inputs["username"] == "fraud_admin" and "password" in dashboard.secret_inputs
-    assert inputs["password"] == search(dev, PASSWORD).outputs["result"]
+    assert inputs["password"] == search_part(dev, PASSWORD, "master-password").outputs["result"]
     assert inputs["saved_objects"] == opensearch_component.SAVED_OBJECTS_FILE.read_text()
     assert set(inputs["index_templates"]) == {"fraud-flagged_user", "fraud-flagged_transaction"}
     assert dev.depends_on(dashboard, domain)
@@ -391,6 +397,26 @@ def test_dashboard_import_gets_the_saved_objects_templates_and_secret_credential
         for name, program in (("dev", dev), ("ha", ha))
     }
     assert replicas == {"dev": {0}, "ha": {1}}  # a single node cannot hold replicas
+
+
+def test_sink_user_is_put_by_the_master_user_with_its_own_secret_password(dev):
+    domain = search(dev, DOMAIN)
+    user = search_part(dev, DYNAMIC, "sink-user")
+    master = search_part(dev, PASSWORD, "master-password").outputs["result"]
+    password = search_part(dev, PASSWORD, "sink-password").outputs["result"]
+    generator = search_part(dev, PASSWORD, "sink-password").inputs
+    assert generator["length"] >= 8 and min(generator["minUpper"], generator["minLower"], generator["minNumeric"], generator["minSpecial"]) >= 1
+    inputs = user.inputs
+    assert inputs["opensearch_url"] == f"https://search-fraud-dev-search-mockid.{REGION}.es.amazonaws.com"
+    assert (inputs["admin_username"], inputs["admin_password"]) == ("fraud_admin", master)
+    assert (inputs["username"], inputs["password"]) == ("fraud_sink", password)
+    assert {"admin_password", "password"} <= set(user.secret_inputs)
+    assert {"admin_password", "password"} <= set(user.options["additional_secret_outputs"])
+    assert inputs["indexes"] == ["flagged_transaction", "flagged_user"]
+    assert dev.depends_on(user, domain)
+    assert password != master and secret_only(dev, password) == []
+    assert dev.outputs["opensearchSinkUser"] == "fraud_sink"
+    assert not any(password in str(value) for value in dev.outputs.values())
 
 
 def test_opensearch_outputs(dev):

@@ -82,7 +82,7 @@ def test_opensearch_sink_has_exactly_the_documented_keys(dev):
         "input.key.format": "AVRO",
         "instance.url": f"https://search-fraud-dev-search-mockid.{REGION}.es.amazonaws.com",
         "auth.type": "BASIC",
-        "connection.user": "fraud_admin",
+        "connection.user": "fraud_sink",  # its own user, not the master user
         "opensearch.ssl.enabled": "true",
         "indexes.num": "2",
         "index1.name": "flagged_user",
@@ -101,7 +101,7 @@ def test_opensearch_sink_has_exactly_the_documented_keys(dev):
 
 @pytest.mark.parametrize("role, component, generator, key", [
     ("redshift", "fraud:redshift:RedshiftWarehouse", "-sink-password", "aws.redshift.password"),
-    ("opensearch", "fraud:opensearch:OpenSearchDashboard", "-master-password", "connection.password"),
+    ("opensearch", "fraud:opensearch:OpenSearchDashboard", "-sink-password", "connection.password"),
 ])
 def test_passwords_travel_only_in_secret_sensitive_config(dev, role, component, generator, key):
     connector = sink(dev, role)
@@ -147,15 +147,16 @@ def test_each_sink_waits_for_the_statements_creating_its_topics_and_its_acls(dev
     assert set(topics) <= read_topics
 
 
-def test_redshift_sink_waits_for_its_user_and_opensearch_sink_for_domain_and_templates(dev):
+def test_each_sink_waits_for_its_own_user_and_target(dev):
     redshift_sink, opensearch_sink = sink(dev, "redshift"), sink(dev, "opensearch")
     sink_user = dev.named("fraud-dev-redshift-sink-user")
     schema = dev.named("fraud-dev-redshift-schema")
     domain = dev.one("aws:opensearch/domain:Domain")
     dashboard = dev.named("fraud-dev-opensearch-dashboard")
+    opensearch_user = dev.named("fraud-dev-opensearch-sink-user")
     assert sink_user.urn in dev.direct_dependencies(redshift_sink)
     assert dev.depends_on(redshift_sink, schema)
-    assert {domain.urn, dashboard.urn} <= dev.direct_dependencies(opensearch_sink)
+    assert {domain.urn, dashboard.urn, opensearch_user.urn} <= dev.direct_dependencies(opensearch_sink)
     assert not dev.depends_on(redshift_sink, domain) and not dev.depends_on(opensearch_sink, sink_user)
 
 

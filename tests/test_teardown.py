@@ -16,7 +16,8 @@ DYNAMIC = "pulumi-python:dynamic:Resource"
 # Resource types that run arbitrary commands and could create objects the stack does not track.
 COMMAND_TYPES = ("command:local:Command", "command:remote:Command", "command:remote:CopyToRemote")
 # Every dynamic resource and what it does: waits for readiness, or imports objects it also deletes.
-KNOWN_DYNAMIC = {"oracle-ready": "waits", "cdc-ready": "waits", "opensearch-dashboard": "imports and deletes"}
+KNOWN_DYNAMIC = {"oracle-ready": "waits", "cdc-ready": "waits", "opensearch-dashboard": "imports and deletes",
+                 "opensearch-sink-user": "puts and deletes"}
 
 
 def waits_for(program, resource, target) -> bool:

@@ -313,15 +313,23 @@ def public_redshift_groups_closed(args: StackValidationArgs, report: ReportViola
 
 
 
-def redshift_sink_not_admin(args: StackValidationArgs, report: ReportViolation) -> None:
-    admins = {c.props.get("masterUsername") for c in args.resources if c.resource_type == REDSHIFT_CLUSTER}
+# Sink connector class -> (its user key, the resource type whose admin it must not be, the admin's path).
+SINK_LOGINS = {
+    "RedshiftSink": ("aws.redshift.user", REDSHIFT_CLUSTER, ("masterUsername",)),
+    "OpenSearchSink": ("connection.user", OPENSEARCH_DOMAIN, ("advancedSecurityOptions", "masterUserOptions", "masterUserName")),
+}
+
+
+def sinks_not_admin(args: StackValidationArgs, report: ReportViolation) -> None:
     for connector in args.resources:
-        if connector.resource_type != CONNECTOR:
+        config = (connector.props.get("configNonsensitive") or {}) if connector.resource_type == CONNECTOR else {}
+        if config.get("connector.class") not in SINK_LOGINS:
             continue
-        config = connector.props.get("configNonsensitive") or {}
-        if config.get("connector.class") == "RedshiftSink" and config.get("aws.redshift.user") in admins:
-            report(f"{connector.name} writes to Redshift as the cluster's admin user "
-                   f"{config['aws.redshift.user']!r}; give the sink a user of its own with only its schema", connector.urn)
+        key, target_type, path = SINK_LOGINS[config["connector.class"]]
+        admins = {_get(r.props, *path) for r in args.resources if r.resource_type == target_type} - {None}
+        if config.get(key) in admins:
+            report(f"{connector.name} logs in as the admin user {config[key]!r} of a {target_type} of this stack; give "
+                   f"the sink a user of its own, limited to what it writes", connector.urn)
 
 # --- EC2 and EBS ------------------------------------------------------------------------------------------------------
 
@@ -763,9 +771,9 @@ POLICIES: list[Policy] = [
               "Confluent connectors keep passwords, secrets and keys out of configNonsensitive.",
               connector_no_plaintext_secrets),
     StackValidationPolicy(
-        name="redshift-sink-not-admin",
-        description="The Redshift sink connector does not connect as a Redshift cluster's admin user.",
-        validate=redshift_sink_not_admin),
+        name="sink-connectors-not-admin",
+        description="Redshift and OpenSearch sink connectors do not log in as the admin user of their target.",
+        validate=sinks_not_admin),
     StackValidationPolicy(
         name="sink-topics-have-producers",
         description="Every topic a sink connector reads is produced by a Flink statement or the CDC source of the stack.",
