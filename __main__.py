@@ -180,6 +180,7 @@ sinks = SinkConnectors(
         service_account_id=kafka.sink_service_account_id,
         access=kafka.sink_acls,
         produced_topics=flink.produced_topics,
+        topic_drops=flink.drops,
         redshift_host=redshift.host,
         redshift_port=redshift.port,
         redshift_database=redshift.database,

@@ -6,9 +6,18 @@ once the CDC topics and schemas do) and for the earlier statements that define o
 table function call, matched against the tables earlier files CREATE or ALTER.
 
 Statement names: ``<prefix>-<file>-<hash>``, where the hash covers the statement's own SQL and the hashes
-of the statements it depends on. Confluent keeps a table's topic when its statement is deleted, and a
-statement's text cannot be changed in place, so a changed file gets a new statement (deleted before the new
-one is created), and so do the statements downstream of it; untouched files keep their statements.
+of the statements it depends on. A statement's text, name, pool and principal cannot change in place, so a
+changed file gets a new statement (the old one deleted first), and so do the statements downstream of it;
+untouched files keep their statements.
+
+Confluent keeps a table and its topic when the statement that created it is deleted, so a re-created
+``CREATE TABLE`` would fail with "already exists". Each statement that creates a table therefore has a
+companion ``DROP TABLE IF EXISTS`` statement (``<prefix>-drop-<file>-<hash>``, same hash), registered before
+it and replaced delete-before-replace whenever it is. The SQL text of every statement that creates, alters
+or reads that table is derived from the drop statement's output, and a statement whose text may change has
+to be replaced, so when the drop is replaced Pulumi first deletes those statements (readers included), runs the
+new drop (topic and schemas gone), then creates them again in order. On the first ``pulumi up`` the drops
+find nothing to drop.
 
 The SQL is written against the default CDC topics (```fd.SAMPLE.AUTH_USER```); with another topic prefix or
 Oracle schema, backticked identifiers of that form are rewritten before submission (nothing else is).
@@ -36,7 +45,7 @@ HASH_LENGTH = 8
 _PART = r"(?:`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*)"
 _IDENT = rf"({_PART}(?:\s*\.\s*{_PART})*)"
 DEFINES = re.compile(
-    rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?{_IDENT}", re.I
+    rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?(TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?{_IDENT}", re.I
 )
 ALTERS = re.compile(rf"\bALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?{_IDENT}", re.I)
 USES = (
@@ -90,8 +99,13 @@ def table_name(identifier: str) -> str:
     return parts[-1].strip("`")
 
 
+def defined_objects(sql: str) -> dict[str, str]:
+    """Table or view name -> ``TABLE`` or ``VIEW``, for what the SQL creates."""
+    return {table_name(ident): kind.upper() for kind, ident in DEFINES.findall(code_only(sql))}
+
+
 def defined_tables(sql: str) -> set[str]:
-    return {table_name(match) for match in DEFINES.findall(code_only(sql))}
+    return set(defined_objects(sql))
 
 
 def altered_tables(sql: str) -> set[str]:
@@ -123,15 +137,30 @@ class PlannedStatement:
     key: str  # stable per file: the Pulumi resource name suffix
     sql: str
     creates: frozenset[str]
+    touches: frozenset[str]  # every table it creates, alters or reads
     depends_on: tuple[str, ...]  # keys of earlier statements that define or alter a table this one uses
     digest: str  # covers this SQL and the digests of what it depends on
+    drop_sql: str | None = None  # DROP ... IF EXISTS of what it creates, run before it is (re-)created
 
-    def statement_name(self, prefix: str) -> str:
-        head = slug(prefix)
+    def statement_name(self, prefix: str, role: str = "") -> str:
+        head = slug(f"{prefix}-{role}" if role else prefix)
         room = NAME_LIMIT - len(head) - HASH_LENGTH - 2
         if room < 1:
             raise ValueError(f"the stack prefix {prefix!r} leaves no room for Flink statement names")
         return f"{head}-{self.key[:room].strip('-')}-{self.digest}"
+
+    def drop_statement_name(self, prefix: str) -> str:
+        return self.statement_name(prefix, "drop")
+
+
+def drop_sql(objects: dict[str, str], file: str) -> str | None:
+    """The statement that removes what a file creates; one statement creates one table or view at most."""
+    if not objects:
+        return None
+    if len(objects) > 1:
+        raise ValueError(f"flink/{file}: expected one CREATE per file, found {', '.join(sorted(objects))}")
+    (name, kind), = objects.items()
+    return f"DROP {kind} IF EXISTS `{name}`"
 
 
 @dataclass(frozen=True)
@@ -183,7 +212,8 @@ def plan_statements(sql_dir: Path, topic_prefix: str = SQL_TOPIC_PREFIX, schema:
         if not key or not key[0].isalnum() or key in keys:
             raise ValueError(f"flink/{file}: expected a file name that gives a unique name of letters and digits")
         keys.add(key)
-        creates = defined_tables(sql)
+        objects = defined_objects(sql)
+        creates = set(objects)
         uses = used_tables(sql) - creates
         for table in sorted(uses):
             if table not in last_definer and table in first_definer:
@@ -194,7 +224,10 @@ def plan_statements(sql_dir: Path, topic_prefix: str = SQL_TOPIC_PREFIX, schema:
         depends = sorted({last_definer[table].key for table in uses if table in last_definer})
         digests = [next(p.digest for p in planned if p.key == dep) for dep in depends]
         digest = hashlib.sha256("\n".join([sql, *digests]).encode()).hexdigest()[:HASH_LENGTH]
-        statement = PlannedStatement(file, key, sql, frozenset(creates), tuple(depends), digest)
+        touches = frozenset(creates | uses | altered_tables(sql))
+        statement = PlannedStatement(
+            file, key, sql, frozenset(creates), touches, tuple(depends), digest, drop_sql(objects, file)
+        )
         planned.append(statement)
         for table in creates | altered_tables(sql):
             last_definer[table] = statement
@@ -220,10 +253,15 @@ class FlinkPoolArgs:
     sql_dir: Path = FLINK_DIR
 
 
+# Inputs a statement cannot change in place (the provider refuses the update): a change replaces it.
+REPLACE_ON_CHANGES = ["statement", "statementName", "properties", "computePool", "principal"]
+
+
 class FlinkPool(pulumi.ComponentResource):
     compute_pool_id: pulumi.Output[str]
     plan: StatementPlan
     statements: dict[str, confluentcloud.FlinkStatement]  # file key -> statement, in file order
+    drops: dict[str, confluentcloud.FlinkStatement]  # table -> the statement that drops it before it is created
     statement_names: dict[str, str]
     produced_topics: dict[str, pulumi.Resource]  # table (= topic) name -> the statement that creates it
 
@@ -242,13 +280,10 @@ class FlinkPool(pulumi.ComponentResource):
         )
         properties = {"sql.current-catalog": args.environment_name, "sql.current-database": args.cluster_name}
 
-        self.statements = {}
-        self.statement_names = {}
-        for planned in self.plan.statements:
-            statement_name = planned.statement_name(args.display_prefix)
-            self.statements[planned.key] = confluentcloud.FlinkStatement(
-                f"{name}-{planned.key}",
-                statement=planned.sql,
+        def statement(role: str, sql: pulumi.Input[str], statement_name: str, after: list[pulumi.Resource]):
+            return confluentcloud.FlinkStatement(
+                f"{name}-{role}",
+                statement=sql,
                 statement_name=statement_name,
                 organization=confluentcloud.FlinkStatementOrganizationArgs(id=args.organization_id),
                 environment=confluentcloud.FlinkStatementEnvironmentArgs(id=args.environment_id),
@@ -259,12 +294,34 @@ class FlinkPool(pulumi.ComponentResource):
                 properties=properties,
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[args.cdc_ready, *args.access, *(self.statements[key] for key in planned.depends_on)],
-                    # A statement's text and properties cannot change in place; its table outlives it, so the
-                    # old statement goes first.
-                    replace_on_changes=["statement", "properties"],
+                    depends_on=after,
+                    replace_on_changes=REPLACE_ON_CHANGES,
+                    # Names are unique and tables outlive statements: the old statement goes first.
                     delete_before_replace=True,
                 ),
+            )
+
+        self.statements = {}
+        self.drops = {}
+        self.statement_names = {}
+        for planned in self.plan.statements:
+            if planned.drop_sql:
+                drop = statement(
+                    f"{planned.key}-drop", planned.drop_sql, planned.drop_statement_name(args.display_prefix),
+                    [args.cdc_ready, *args.access],
+                )
+                self.drops.update({table: drop for table in planned.creates})
+            resets = [self.drops[table] for table in sorted(planned.touches) if table in self.drops]
+            # The text depends on the drops of every table it touches, so replacing a drop replaces this first.
+            sql = (
+                pulumi.Output.all(*(drop.statement_name for drop in resets)).apply(lambda _, text=planned.sql: text)
+                if resets
+                else planned.sql
+            )
+            statement_name = planned.statement_name(args.display_prefix)
+            self.statements[planned.key] = statement(
+                planned.key, sql, statement_name,
+                [args.cdc_ready, *args.access, *(self.statements[key] for key in planned.depends_on)],
             )
             self.statement_names[planned.key] = statement_name
 

@@ -10,7 +10,8 @@ as users of their own (limited to the Redshift schema, to the OpenSearch indexes
 in ``config_sensitive`` only. Each waits for the Flink statements that create its topics, the service
 account's ACLs and its target (the Redshift schema and sink user; the OpenSearch domain, sink user and the
 index templates the dashboard import puts there); depending on them also means destroy deletes the
-connectors first.
+connectors first. A connector is replaced whenever the statement that drops one of its topics is, i.e. when
+Flink rebuilds that topic from scratch, so it does not keep running against a topic that was deleted.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class SinkConnectorsArgs:
     service_account_id: pulumi.Input[str]  # the sink service account
     access: Sequence[pulumi.Resource]  # its ACLs
     produced_topics: Mapping[str, pulumi.Resource]  # topic -> the Flink statement that creates it
+    topic_drops: Mapping[str, pulumi.Resource]  # topic -> the Flink statement that drops it before a rebuild
     redshift_host: pulumi.Input[str]
     redshift_port: pulumi.Input[int]
     redshift_database: pulumi.Input[str]
@@ -131,7 +133,8 @@ class SinkConnectors(pulumi.ComponentResource):
         redshift_producers = producers(args.redshift_topics, args.produced_topics, "Redshift")
         opensearch_producers = producers([topic for topic, _ in args.opensearch_indexes], args.produced_topics, "OpenSearch")
 
-        def connector(role: str, config: dict, sensitive: dict, after: list[pulumi.Resource]) -> confluentcloud.Connector:
+        def connector(role: str, config: dict, sensitive: dict, after: list[pulumi.Resource],
+                      topics: Sequence[str]) -> confluentcloud.Connector:
             return confluentcloud.Connector(
                 f"{name}-{role}",
                 environment=confluentcloud.ConnectorEnvironmentArgs(id=args.environment_id),
@@ -143,6 +146,7 @@ class SinkConnectors(pulumi.ComponentResource):
                     depends_on=[*after, *args.access],
                     # A connector's name cannot change, so a replacement must remove the old one first.
                     delete_before_replace=True,
+                    replace_with=producers(topics, args.topic_drops, sink=role),
                 ),
             )
 
@@ -151,12 +155,14 @@ class SinkConnectors(pulumi.ComponentResource):
             redshift_config(args, f"{args.display_prefix}-redshift-sink"),
             {"aws.redshift.password": pulumi.Output.secret(args.redshift_password)},
             [*redshift_producers, *args.redshift_ready],
+            args.redshift_topics,
         )
         self.opensearch_connector = connector(
             "opensearch",
             opensearch_config(args, f"{args.display_prefix}-opensearch-sink"),
             {"connection.password": pulumi.Output.secret(args.opensearch_password)},
             [*opensearch_producers, *args.opensearch_ready],
+            [topic for topic, _ in args.opensearch_indexes],
         )
         self.register_outputs(
             {"redshift_connector_id": self.redshift_connector.id, "opensearch_connector_id": self.opensearch_connector.id}

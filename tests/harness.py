@@ -162,6 +162,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     "protect": request.protect,
                     "retain_on_delete": request.retainOnDelete,
                     "deleted_with": request.deletedWith,
+                    "replace_with": list(request.replace_with),
                     "custom_timeouts": {
                         "create": request.customTimeouts.create,
                         "update": request.customTimeouts.update,

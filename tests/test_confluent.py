@@ -9,7 +9,7 @@ import pytest
 
 from components import flink_pool
 from settings import SettingsError
-from tests.harness import Program, run_program
+from tests.harness import Program, Resource, run_program
 from tests.mock_outputs import (
     CONFLUENT_ORG_CRN,
     CONFLUENT_ORG_ID,
@@ -324,7 +324,14 @@ def sql_copy(tmp_path, monkeypatch):
 
 
 def statements(program: Program):
-    return program.of_type(STATEMENT)
+    """One per SQL file (the companion DROP statements are left out)."""
+    return [r for r in program.of_type(STATEMENT) if not r.name.endswith("-drop")]
+
+
+def drops(program: Program) -> dict[str, Resource]:
+    """Planned statement key -> the statement that drops its table."""
+    return {r.name.removeprefix(f"fraud-{stack(program)}-flink-").removesuffix("-drop"): r
+            for r in program.of_type(STATEMENT) if r.name.endswith("-drop")}
 
 
 def statement_names(program: Program) -> dict[str, str]:
@@ -364,7 +371,7 @@ def test_statement_names_are_stable_across_runs(dev):
 def test_statements_run_in_the_environment_and_cluster_as_the_principal(dev):
     pool = dev.one(POOL)
     flink_key = key(dev, "flink")
-    for resource in statements(dev):
+    for resource in dev.of_type(STATEMENT):  # the drop statements too
         inputs = resource.inputs
         assert inputs["properties"] == {"sql.current-catalog": "fraud-dev-env", "sql.current-database": "fraud-dev-kafka"}
         assert inputs["organization"] == {"id": CONFLUENT_ORG_ID}
@@ -375,7 +382,10 @@ def test_statements_run_in_the_environment_and_cluster_as_the_principal(dev):
         assert inputs["credentials"] == {"key": dev.outputs["flinkApiKey"], "secret": flink_key.outputs["secret"]}
         assert "credentials" in resource.secret_inputs
         assert resource.options["delete_before_replace"] is True
-        assert {"statement", "properties"} <= set(resource.options["replace_on_changes"])
+        # the provider refuses to update any of these in place
+        assert {"statement", "statementName", "properties", "computePool", "principal"} <= set(
+            resource.options["replace_on_changes"]
+        )
 
 
 def test_each_statement_waits_for_the_cdc_gate_its_grants_and_the_statements_it_reads(dev):
@@ -399,6 +409,47 @@ def test_each_statement_waits_for_the_cdc_gate_its_grants_and_the_statements_it_
                 assert dev.depends_on(by_key[planned.key], by_key[plan.produced_tables[table]])
 
 
+def test_every_table_flink_creates_is_dropped_first_by_a_statement_renamed_with_its_creator(dev):
+    plan = flink_pool.plan_statements(flink_pool.FLINK_DIR)
+    by_key = {r.name.removeprefix("fraud-dev-flink-"): r for r in statements(dev)}
+    dropping = drops(dev)
+    assert set(dropping) == {p.key for p in plan.statements if p.creates} == {
+        "03-auth-user", "04-user-transaction", "05-flagged-transaction", "06-flagged-user",
+    }
+    gate = dev.named("fraud-dev-cdc-ready")
+    for planned in plan.statements:
+        if not planned.creates:
+            continue
+        drop = dropping[planned.key]
+        (table,) = planned.creates
+        assert drop.inputs["statement"] == f"DROP TABLE IF EXISTS `{table}`"
+        assert drop.inputs["statementName"] == planned.drop_statement_name("fraud-dev")
+        assert drop.inputs["statementName"].endswith(by_key[planned.key].inputs["statementName"][-8:])
+        assert drop.options["delete_before_replace"] is True
+        assert "statementName" in drop.options["replace_on_changes"]
+        assert gate.urn in drop.dependencies and dev.depends_on(drop, dev.one(POOL))
+        assert not dev.depends_on(drop, by_key[planned.key]), "the drop must run before its table is created"
+
+
+def test_replacing_a_drop_first_deletes_every_statement_that_touches_its_table(dev):
+    """Pulumi deletes, before a delete-before-replace resource, every dependent whose replace-forcing input
+    (here ``statement``) takes a value from it; so each statement's text depends on exactly the drops of the
+    Flink tables it creates, alters or reads."""
+    dropping = {r.urn: key for key, r in drops(dev).items()}
+    text_sources = {
+        r.name.removeprefix("fraud-dev-flink-"): {dropping[urn] for urn in r.property_dependencies.get("statement", [])}
+        for r in statements(dev)
+    }
+    assert text_sources == {
+        "01-cdc-auth-user-envelope": set(),
+        "02-cdc-user-transaction-envelope": set(),
+        "03-auth-user": {"03-auth-user"},
+        "04-user-transaction": {"04-user-transaction"},
+        "05-flagged-transaction": {"04-user-transaction", "05-flagged-transaction"},
+        "06-flagged-user": {"03-auth-user", "04-user-transaction", "06-flagged-user"},
+    }
+
+
 def test_sinks_may_read_exactly_the_tables_flink_produces(dev):
     produced = set(flink_pool.plan_statements(flink_pool.FLINK_DIR).produced_tables)
     assert {"auth_user", "user_transaction", "flagged_user", "flagged_transaction"} <= produced
@@ -416,7 +467,9 @@ def test_connector_value_modes_follow_what_the_sql_states(sql_copy):
 
 
 def test_changing_one_sql_file_renames_only_it_and_its_dependents(sql_copy):
-    before = statement_names(run_program("dev"))
+    first = run_program("dev")
+    before = statement_names(first)
+    drop_names = {key: drop.inputs["statementName"] for key, drop in drops(first).items()}
     plan = flink_pool.plan_statements(sql_copy)
     # the statement whose table the most others read, so the change has dependents
     readers = {p.key: [q.key for q in plan.statements if p.key in q.depends_on] for p in plan.statements}
@@ -432,10 +485,14 @@ def test_changing_one_sql_file_renames_only_it_and_its_dependents(sql_copy):
             if reader not in downstream:
                 downstream.add(reader)
                 frontier.append(reader)
-    after = statement_names(run_program("dev"))
+    program = run_program("dev")
+    after = statement_names(program)
     assert set(after) == set(before)  # the same resources (logical names): replaced, not added
     renamed = {name.removeprefix("fraud-dev-flink-") for name in before if before[name] != after[name]}
     assert renamed == downstream
+    # the tables of the renamed statements are dropped and rebuilt, the others are kept
+    renamed_drops = {key for key, drop in drops(program).items() if drop.inputs["statementName"] != drop_names[key]}
+    assert renamed_drops == {key for key in downstream if key in drop_names} != set()
 
 
 def test_cdc_topics_in_the_sql_follow_the_topic_prefix_and_schema():

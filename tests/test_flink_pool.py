@@ -9,7 +9,9 @@ import pytest
 from components.flink_pool import (
     NAME_LIMIT,
     code_only,
+    defined_objects,
     defined_tables,
+    drop_sql,
     plan_statements,
     rewrite_cdc_topics,
     used_tables,
@@ -135,6 +137,33 @@ def test_changing_an_insert_renames_only_it(sql_dir):
     (sql_dir / "03_auth_user_insert.sql").write_text(SAMPLE_SQL["03_auth_user_insert.sql"].replace("IS NOT NULL", "IS NOT NULL AND op <> 'd'"))
     after = names(plan_statements(sql_dir))
     assert {key for key in before if before[key] != after[key]} == {"03-auth-user-insert"}
+
+
+def test_each_created_table_or_view_gets_its_drop_and_each_statement_knows_what_it_touches(sql_dir):
+    plan = {p.key: p for p in plan_statements(sql_dir).statements}
+    assert plan["01-cdc-auth-user-mode"].drop_sql is None  # it alters a CDC table the stack does not own
+    assert plan["03-auth-user-insert"].drop_sql is None
+    assert plan["02-auth-user"].drop_sql == "DROP TABLE IF EXISTS `auth_user`"
+    assert plan["06-flagged-user"].drop_sql == "DROP TABLE IF EXISTS `flagged_user`"
+    assert plan["03-auth-user-insert"].touches == {"auth_user", "fd.SAMPLE.AUTH_USER"}
+    assert plan["05-flagged-transaction"].touches == {"flagged_transaction", "user_transaction", "auth_user"}
+    assert defined_objects("CREATE TEMPORARY VIEW IF NOT EXISTS `big` AS SELECT 1") == {"big": "VIEW"}
+    assert drop_sql({"big": "VIEW"}, "07_big.sql") == "DROP VIEW IF EXISTS `big`"
+    with pytest.raises(ValueError, match=r"flink/07_two\.sql: expected one CREATE per file, found a, b"):
+        drop_sql({"a": "TABLE", "b": "TABLE"}, "07_two.sql")
+
+
+def test_a_drop_is_named_like_its_statement_and_renamed_with_it(sql_dir):
+    before = {p.key: p for p in plan_statements(sql_dir).statements}
+    drop_name = before["02-auth-user"].drop_statement_name("fraud-dev")
+    assert drop_name == f"fraud-dev-drop-02-auth-user-{before['02-auth-user'].digest}" and len(drop_name) <= NAME_LIMIT
+    assert drop_name != before["02-auth-user"].statement_name("fraud-dev")
+    (sql_dir / "02_auth_user.sql").write_text(SAMPLE_SQL["02_auth_user.sql"].replace("username STRING", "name STRING"))
+    after = {p.key: p for p in plan_statements(sql_dir).statements}
+    with_drops = [key for key in before if before[key].drop_sql]
+    renamed = {key for key in with_drops if before[key].drop_statement_name("p") != after[key].drop_statement_name("p")}
+    # the changed table and every table built from it are dropped and rebuilt; user_transaction is untouched
+    assert renamed == {"02-auth-user", "05-flagged-transaction", "06-flagged-user"}
 
 
 def test_cdc_topic_identifiers_are_rewritten_for_another_prefix_and_schema(sql_dir):

@@ -160,6 +160,16 @@ def test_each_sink_waits_for_its_own_user_and_target(dev):
     assert not dev.depends_on(redshift_sink, domain) and not dev.depends_on(opensearch_sink, sink_user)
 
 
+def test_a_sink_is_replaced_whenever_flink_drops_and_rebuilds_one_of_its_topics(dev):
+    def dropping(table: str):
+        return next(r for r in dev.of_type(STATEMENT) if r.inputs["statement"] == f"DROP TABLE IF EXISTS `{table}`")
+
+    for role, topics in (("redshift", REDSHIFT_TOPICS), ("opensearch", [t for t, _ in OPENSEARCH_INDEXES])):
+        connector = sink(dev, role)
+        assert connector.options["replace_with"] == [dropping(topic).urn for topic in topics]
+        assert connector.options["delete_before_replace"] is True  # same connector name: the old one goes first
+
+
 def test_sink_topics_are_tables_flink_creates():
     produced = set(flink_pool.plan_statements(flink_pool.FLINK_DIR).produced_tables)
     assert set(REDSHIFT_TOPICS) | {t for t, _ in OPENSEARCH_INDEXES} <= produced
@@ -176,7 +186,7 @@ def test_opensearch_index_blocks_are_checked():
     def args(indexes):
         return SinkConnectorsArgs(
             display_prefix="fraud-dev", environment_id="env", cluster_id="lkc", service_account_id="sa", access=[],
-            produced_topics={}, redshift_host="h", redshift_port=5439, redshift_database="d", redshift_user="u",
+            produced_topics={}, topic_drops={}, redshift_host="h", redshift_port=5439, redshift_database="d", redshift_user="u",
             redshift_password="p", redshift_schema="fraud", redshift_ready=[], opensearch_endpoint="e",
             opensearch_user="u", opensearch_password="p", opensearch_ready=[], opensearch_indexes=indexes,
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from components import flink_pool
 from tests.harness import ROOT
 
 CONNECTOR = "confluentcloud:index/connector:Connector"
@@ -47,7 +48,10 @@ def test_every_piece_of_the_data_path_is_a_resource(stack, request):
     classes = sorted(connector_class(c) for c in program.of_type(CONNECTOR))
     assert classes == ["OpenSearchSink", "OracleXStreamSource", "RedshiftSink"]
     sql_files = sorted(Path(ROOT / "flink").glob("*.sql"))
-    assert len(program.of_type(STATEMENT)) == len(sql_files) > 0
+    creating = [path for path in sql_files if flink_pool.defined_tables(path.read_text())]
+    drops = [r for r in program.of_type(STATEMENT) if r.name.endswith("-drop")]
+    assert len(program.of_type(STATEMENT)) - len(drops) == len(sql_files) > 0
+    assert len(drops) == len(creating) > 0, "every table Flink creates can be dropped by the stack"
     redshift_sql = {r.name.removeprefix(f"fraud-{stack}-redshift-") for r in program.of_type("aws:redshiftdata/statement:Statement")}
     assert redshift_sql == {"schema", "sink-user-procedure", "sink-user"}, "the schema, sink user and grants come from the stack"
     assert program.of_type("kubernetes:batch/v1:Job"), "the app's tables are created by the stack's migration Job"
