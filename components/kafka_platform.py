@@ -185,8 +185,9 @@ class KafkaPlatform(pulumi.ComponentResource):
         # --- Flink: the key owner submits statements that run as the flink principal --------------------
         # Confluent's documented setup: the key owner is FlinkDeveloper in the environment and Assigner on
         # the principal. The principal is EnvironmentAdmin as in Confluent's Flink quickstart: the statements
-        # create topics and schemas (CTAS), read the CDC topics and schemas, and commit consumer groups and
-        # transactions; narrowing this to per-topic/subject/group/transactional-id roles is not verifiable
+        # create and drop topics and schemas (CTAS, DROP TABLE), read the CDC topics and schemas, and commit
+        # consumer groups and transactions. Role bindings on single topics, groups and transactional IDs exist
+        # only on Standard and larger clusters (dev is Basic); narrowing this for those is not verifiable
         # without a Confluent account, so it is left as a documented open point.
         flink_principal_admin = role_binding(
             "flink-environment-admin", flink_account, "EnvironmentAdmin", environment.resource_name

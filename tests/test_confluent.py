@@ -432,9 +432,10 @@ def test_every_table_flink_creates_is_dropped_first_by_a_statement_renamed_with_
 
 
 def test_replacing_a_drop_first_deletes_every_statement_that_touches_its_table(dev):
-    """Pulumi deletes, before a delete-before-replace resource, every dependent whose replace-forcing input
-    (here ``statement``) takes a value from it; so each statement's text depends on exactly the drops of the
-    Flink tables it creates, alters or reads."""
+    """Before it deletes a delete-before-replace resource, Pulumi's engine deletes every dependent whose
+    provider would replace it once the inputs taking a value from that resource become unknown (its
+    dependent-replacement rule). ``statement`` is ForceNew in the Confluent provider, so each statement's text
+    depends on exactly the drops of the Flink tables it creates, alters or reads."""
     dropping = {r.urn: key for key, r in drops(dev).items()}
     text_sources = {
         r.name.removeprefix("fraud-dev-flink-"): {dropping[urn] for urn in r.property_dependencies.get("statement", [])}
