@@ -235,7 +235,7 @@ def test_ssh_key_is_accepted_where_the_stack_allows_ssh():
 
 def test_every_policy_of_the_pack_has_a_case():
     stack_rules = {"world-web-ingress-only-on-load-balancers", "redshift-public-security-groups-closed", "sink-topics-have-producers",
-                   "sink-connectors-not-admin"}
+                   "sink-connectors-not-admin", "flink-tables-rebuildable"}
     covered = {case[0] for case in CASES} | stack_rules
     assert covered == set(rules.POLICY_NAMES)
 
@@ -334,6 +334,40 @@ def test_sink_topics_must_come_from_flink_or_the_cdc_source():
     assert "topics.regex" in stack_violations("sink-topics-have-producers", [source, regex_sink])[0][0]
 
 
+def _statement(name: str, sql: str, delete_before_replace: bool = True,
+               text_from: list[PolicyResource] = ()) -> PolicyResource:
+    resource = stack_resource(rules.FLINK_STATEMENT, name, {"statement": sql})
+    resource.opts = PolicyResourceOptions(False, [], delete_before_replace, [], PolicyCustomTimeouts(0, 0, 0), [])
+    resource.property_dependencies = {"statement": list(text_from)}
+    return resource
+
+
+def test_flink_tables_must_be_dropped_before_their_statements_are_re_created():
+    drop_users = _statement("drop-users", "DROP TABLE IF EXISTS `users`")
+    drop_flags = _statement("drop-flags", "drop table if exists `env`.`kafka`.flags;")
+    alter = _statement("alter", "ALTER TABLE `fd.SAMPLE.USERS` SET ('changelog.mode' = 'append')")
+    users = _statement("users", "CREATE TABLE users AS SELECT * FROM `fd.SAMPLE.USERS`", text_from=[drop_users])
+    flags = _statement("flags", "CREATE TABLE flags AS SELECT u.id FROM users u JOIN users v ON u.id = v.id",
+                       text_from=[drop_users, drop_flags])
+    good = [drop_users, drop_flags, alter, users, flags]
+    assert stack_violations("flink-tables-rebuildable", good) == []
+
+    reader = _statement("reader", "INSERT INTO flags SELECT id FROM users", text_from=[drop_flags])
+    found = stack_violations("flink-tables-rebuildable", [*good, reader])
+    assert found == [(f"reader uses table 'users' but its statement text does not depend on drop-users: replacing "
+                      f"that drop would not delete it first", reader.urn)]
+
+    orphan = _statement("orphan", "-- CREATE TABLE commented (x INT)\nCREATE TABLE IF NOT EXISTS orphan (x INT)",
+                        delete_before_replace=False)
+    messages = [message for message, urn in stack_violations("flink-tables-rebuildable", [*good, orphan]) if urn == orphan.urn]
+    assert len(messages) == 2 and "creates table 'orphan' but no DROP TABLE IF EXISTS" in messages[0]
+    assert "not delete-before-replace" in messages[1] and "commented" not in " ".join(messages)
+
+    eager = _statement("drop-users", "DROP TABLE IF EXISTS users", delete_before_replace=False)
+    found = stack_violations("flink-tables-rebuildable", [eager, _statement("users", users.props["statement"], text_from=[eager])])
+    assert len(found) == 1 and "drops 'users' but is not delete-before-replace" in found[0][0]
+
+
 def test_sinks_must_not_log_in_as_the_admin_of_their_target():
     cluster = stack_resource(rules.REDSHIFT_CLUSTER, "dwh", {"masterUsername": "fraud_admin"})
     domain = stack_resource(rules.OPENSEARCH_DOMAIN, "search", {
@@ -388,6 +422,7 @@ DEMO_CAUGHT = {
     ("connector-no-plaintext-secrets", "demo-redshift-sink"),
     ("sink-topics-have-producers", "demo-redshift-sink"),
     ("sink-connectors-not-admin", "demo-redshift-sink"),  # the demo's sink logs in as the cluster admin
+    ("flink-tables-rebuildable", "demo-flagged-user"),   # a CTAS typed in, with no drop before it
     ("allowed-sizes", "demo-flink"),                  # the demo's 50 CFU pool
     ("aws-required-tags", "demo-vpc"),
     ("aws-required-tags", "demo-oracle"),

@@ -632,6 +632,52 @@ def created_tables(sql: str) -> list[str]:
     return names
 
 
+_IDENT = r"(?:`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\.\s*(?:`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*))*"
+DROP_TABLE = re.compile(rf"^\s*DROP\s+TABLE\s+IF\s+EXISTS\s+({_IDENT})\s*;?\s*$", re.I)
+READS_TABLE = re.compile(rf"\b(?:FROM|JOIN|INSERT\s+INTO|ALTER\s+TABLE|\(\s*TABLE)\s+({_IDENT})", re.I)
+
+
+def _last_part(identifier: str) -> str:
+    return re.findall(r"`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*", identifier)[-1].strip("`")
+
+
+def dropped_table(sql: str) -> str | None:
+    """The table a ``DROP TABLE IF EXISTS`` statement drops, or None for any other statement."""
+    match = DROP_TABLE.match(_sql_code(sql))
+    return _last_part(match.group(1)) if match else None
+
+
+def touched_tables(sql: str) -> set[str]:
+    """Tables a Flink statement creates, reads, inserts into or alters (last part of a qualified name)."""
+    return set(created_tables(sql)) | {_last_part(m.group(1)) for m in READS_TABLE.finditer(_sql_code(sql))}
+
+
+def flink_tables_rebuildable(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A table Flink creates outlives its statement; without a drop that runs before a changed statement (and
+    whose replacement deletes every statement of that table first) the new CREATE fails with "already exists"."""
+    statements = [r for r in args.resources if r.resource_type == FLINK_STATEMENT and isinstance(r.props.get("statement"), str)]
+    drops = {table: r for r in statements if (table := dropped_table(r.props["statement"]))}
+    for table, drop in drops.items():
+        if not drop.opts.delete_before_replace:
+            report(f"{drop.name} drops {table!r} but is not delete-before-replace: its replacement would run the "
+                   f"drop while the old statements of {table!r} still run", drop.urn)
+    for statement in statements:
+        if statement in drops.values():
+            continue
+        created = created_tables(statement.props["statement"])
+        for table in created:
+            if table not in drops:
+                report(f"{statement.name} creates table {table!r} but no DROP TABLE IF EXISTS statement of the stack "
+                       f"drops it first: a changed statement would fail with 'already exists'", statement.urn)
+        if created and not statement.opts.delete_before_replace:
+            report(f"{statement.name} creates a table but is not delete-before-replace", statement.urn)
+        text_sources = statement.property_dependencies.get("statement") or []
+        for table in sorted(touched_tables(statement.props["statement"]) & set(drops)):
+            if drops[table] not in text_sources:
+                report(f"{statement.name} uses table {table!r} but its statement text does not depend on "
+                       f"{drops[table].name}: replacing that drop would not delete it first", statement.urn)
+
+
 def _config_list(value: Any) -> list[str]:
     return [part.strip() for part in str(value or "").split(",") if part.strip()]
 
@@ -774,6 +820,11 @@ POLICIES: list[Policy] = [
         name="sink-connectors-not-admin",
         description="Redshift and OpenSearch sink connectors do not log in as the admin user of their target.",
         validate=sinks_not_admin),
+    StackValidationPolicy(
+        name="flink-tables-rebuildable",
+        description="Every table a Flink statement creates is dropped by a delete-before-replace statement whose "
+                    "replacement first deletes every statement of that table.",
+        validate=flink_tables_rebuildable),
     StackValidationPolicy(
         name="sink-topics-have-producers",
         description="Every topic a sink connector reads is produced by a Flink statement or the CDC source of the stack.",
