@@ -311,11 +311,11 @@ class FlinkPool(pulumi.ComponentResource):
                     [args.cdc_ready, *args.access],
                 )
                 self.drops.update({table: drop for table in planned.creates})
-            resets = [self.drops[table] for table in sorted(planned.touches) if table in self.drops]
-            # The text depends on the drops of every table it touches, so replacing a drop replaces this first.
+            table_drops = [self.drops[table] for table in sorted(planned.touches) if table in self.drops]
+            # The text depends on the drops of every table it touches, so replacing a drop deletes this first.
             sql = (
-                pulumi.Output.all(*(drop.statement_name for drop in resets)).apply(lambda _, text=planned.sql: text)
-                if resets
+                pulumi.Output.all(*(drop.statement_name for drop in table_drops)).apply(lambda _, text=planned.sql: text)
+                if table_drops
                 else planned.sql
             )
             statement_name = planned.statement_name(args.display_prefix)
