@@ -224,7 +224,7 @@ def plan_statements(sql_dir: Path, topic_prefix: str = SQL_TOPIC_PREFIX, schema:
         depends = sorted({last_definer[table].key for table in uses if table in last_definer})
         digests = [next(p.digest for p in planned if p.key == dep) for dep in depends]
         digest = hashlib.sha256("\n".join([sql, *digests]).encode()).hexdigest()[:HASH_LENGTH]
-        touches = frozenset(creates | uses | altered_tables(sql))
+        touches = frozenset(creates | uses)  # used_tables includes the tables it alters
         statement = PlannedStatement(
             file, key, sql, frozenset(creates), touches, tuple(depends), digest, drop_sql(objects, file)
         )

@@ -131,7 +131,8 @@ class SinkConnectors(pulumi.ComponentResource):
     def __init__(self, name: str, args: SinkConnectorsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("fraud:sinks:SinkConnectors", name, None, opts)
         redshift_producers = producers(args.redshift_topics, args.produced_topics, "Redshift")
-        opensearch_producers = producers([topic for topic, _ in args.opensearch_indexes], args.produced_topics, "OpenSearch")
+        opensearch_topics = [topic for topic, _ in args.opensearch_indexes]
+        opensearch_producers = producers(opensearch_topics, args.produced_topics, "OpenSearch")
 
         def connector(role: str, config: dict, sensitive: dict, after: list[pulumi.Resource],
                       topics: Sequence[str]) -> confluentcloud.Connector:
@@ -162,7 +163,7 @@ class SinkConnectors(pulumi.ComponentResource):
             opensearch_config(args, f"{args.display_prefix}-opensearch-sink"),
             {"connection.password": pulumi.Output.secret(args.opensearch_password)},
             [*opensearch_producers, *args.opensearch_ready],
-            [topic for topic, _ in args.opensearch_indexes],
+            opensearch_topics,
         )
         self.register_outputs(
             {"redshift_connector_id": self.redshift_connector.id, "opensearch_connector_id": self.opensearch_connector.id}

@@ -616,29 +616,22 @@ def _sql_code(sql: str) -> str:
     return re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S)
 
 
-CREATE_TABLE = re.compile(
-    r"\bCREATE\s+(?:OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-    r"((?:`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\.\s*(?:`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*))*)",
-    re.I,
-)
+_PART = r"`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*"
+_IDENT = rf"(?:{_PART})(?:\s*\.\s*(?:{_PART}))*"  # a possibly qualified table name
+CREATE_TABLE = re.compile(rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?({_IDENT})", re.I)
+
+
+def _last_part(identifier: str) -> str:
+    return re.findall(_PART, identifier)[-1].strip("`")
 
 
 def created_tables(sql: str) -> list[str]:
     """Tables (hence topics) a Flink statement creates; a qualified name counts by its last part."""
-    names = []
-    for match in CREATE_TABLE.finditer(_sql_code(sql)):
-        last = re.findall(r"`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*", match.group(1))[-1]
-        names.append(last.strip("`"))
-    return names
+    return [_last_part(match.group(1)) for match in CREATE_TABLE.finditer(_sql_code(sql))]
 
 
-_IDENT = r"(?:`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\.\s*(?:`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*))*"
 DROP_TABLE = re.compile(rf"^\s*DROP\s+TABLE\s+IF\s+EXISTS\s+({_IDENT})\s*;?\s*$", re.I)
 READS_TABLE = re.compile(rf"\b(?:FROM|JOIN|INSERT\s+INTO|ALTER\s+TABLE|\(\s*TABLE)\s+({_IDENT})", re.I)
-
-
-def _last_part(identifier: str) -> str:
-    return re.findall(r"`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*", identifier)[-1].strip("`")
 
 
 def dropped_table(sql: str) -> str | None:
