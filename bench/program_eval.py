@@ -23,7 +23,7 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    from tests.harness import run_program
+    from mockcloud import run_program
 
     program = run_program(args.stack)
     cold = time.perf_counter() - started

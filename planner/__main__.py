@@ -1,6 +1,6 @@
 """`python -m planner --stack dev [--json out.json]`: what `pulumi up` would build, cost and take, offline.
 
-The stack's real program runs under Pulumi mocks (tests/harness.py) with placeholder Confluent
+The stack's real program runs under Pulumi mocks (mockcloud/program.py) with placeholder Confluent
 credentials; the resource tree, the policy report, an hourly cost from planner/prices.yaml and the
 modeled deploy time (critical path) are printed with rich and optionally written as JSON.
 """

@@ -56,7 +56,7 @@ def run(stack: str, sets: list[str] = (), price_region: str | None = None, table
         overrides[key] = _parse_value(value)
 
     import settings as stack_settings
-    from tests.harness import run_program
+    from mockcloud import run_program
 
     try:
         program = run_program(stack, overrides=overrides)
@@ -85,7 +85,7 @@ def build(program, stack: str, region: str, price_region: str | None = None, tab
 
 
 def _stack_region(stack: str, overrides: dict[str, Any]) -> str:
-    from tests.harness import stack_config
+    from mockcloud import stack_config
 
     return overrides.get("aws:region") or stack_config(stack).get("aws:region", "")
 

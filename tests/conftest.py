@@ -2,7 +2,7 @@ import functools
 
 import pytest
 
-from tests.harness import Program, run_program
+from mockcloud.program import Program, run_program
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,6 +1,6 @@
 """The Oracle boot script's settings as the tests render it."""
 from components.oracle_db import BootConfig
-from tests.mock_outputs import REGION
+from mockcloud.answers import REGION
 
 
 def boot_config(**changes) -> BootConfig:

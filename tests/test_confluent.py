@@ -9,8 +9,8 @@ import pytest
 
 from components import flink_pool
 from settings import SettingsError
-from tests.harness import Program, Resource, run_program
-from tests.mock_outputs import (
+from mockcloud.program import Program, Resource, run_program
+from mockcloud.answers import (
     CONFLUENT_ORG_CRN,
     CONFLUENT_ORG_ID,
     FLINK_REST_ENDPOINT,

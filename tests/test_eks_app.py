@@ -25,8 +25,8 @@ from components.eks_app import (
     ignore_rules,
     is_ignored,
 )
-from tests.harness import Program, Resource, run_program
-from tests.mock_outputs import INVOKE_RESULTS
+from mockcloud.program import Program, Resource, run_program
+from mockcloud.answers import INVOKE_RESULTS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pulumi_eks.*")
 

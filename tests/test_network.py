@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from components.network import subnet_cidrs
-from tests.harness import run_program
+from mockcloud.program import run_program
 
 SUBNET = "aws:ec2/subnet:Subnet"
 

@@ -18,9 +18,9 @@ from components.oracle_db import (
     render_user_data,
     validated_cidrs,
 )
-from tests.harness import Program, run_program
+from mockcloud.program import Program, run_program
 from tests.oracle_boot import boot_config
-from tests.mock_outputs import CONFLUENT_EGRESS, REGION
+from mockcloud.answers import CONFLUENT_EGRESS, REGION
 
 INSTANCE = "aws:ec2/instance:Instance"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"

@@ -31,7 +31,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.fraud_policies import evaluate, rules
-from tests.harness import ROOT, run_program
+from mockcloud.program import ROOT, run_program
 
 # Importing pulumi_eks (the demo fixture declares an eks.Cluster) warns about its LaunchConfiguration node groups.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pulumi_eks.*")

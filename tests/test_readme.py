@@ -2,7 +2,7 @@
 import re
 
 import settings
-from tests.harness import ROOT
+from mockcloud.program import ROOT
 
 README = (ROOT / "README.md").read_text()
 

@@ -23,8 +23,8 @@ from components.redshift import (
     schema_sql,
 )
 from settings import SettingsError
-from tests.harness import Program, run_program
-from tests.mock_outputs import ACCOUNT_ID, CONFLUENT_EGRESS, REGION
+from mockcloud.program import Program, run_program
+from mockcloud.answers import ACCOUNT_ID, CONFLUENT_EGRESS, REGION
 
 CLUSTER = "aws:redshift/cluster:Cluster"
 SUBNET_GROUP = "aws:redshift/subnetGroup:SubnetGroup"

@@ -4,7 +4,7 @@ import yaml
 
 import settings
 from components.redshift import SINK_USER
-from tests.harness import ROOT, run_program
+from mockcloud.program import ROOT, run_program
 
 NS = "fraud-detection"
 

@@ -12,8 +12,8 @@ from components.sink_connectors import (
     opensearch_config,
     producers,
 )
-from tests.harness import Program, run_program
-from tests.mock_outputs import REGION
+from mockcloud.program import Program, run_program
+from mockcloud.answers import REGION
 
 CONNECTOR = "confluentcloud:index/connector:Connector"
 ACL = "confluentcloud:index/kafkaAcl:KafkaAcl"

@@ -23,6 +23,6 @@ def test_every_aws_resource_uses_the_provider_with_default_tags(stack, request):
 def program_owner(stack):
     import yaml
 
-    from tests.harness import ROOT
+    from mockcloud.program import ROOT
 
     return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["fraud-detection:owner"]

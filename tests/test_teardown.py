@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from components import flink_pool
-from tests.harness import ROOT
+from mockcloud.program import ROOT
 
 CONNECTOR = "confluentcloud:index/connector:Connector"
 STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"

@@ -318,7 +318,7 @@ def _stack_resources(resources: list[Any], by_urn: Mapping[str, Any], stack_conf
 
 def evaluate_program(program: Any, stack: str | None = None, config: PackConfig | Path | None = None,
                      policies: list[Policy] = POLICIES) -> Report:
-    """The pack's report on a mocked program (tests/harness.Program); config defaults to policies/config.<stack>.json."""
+    """The pack's report on a mocked program (mockcloud.Program); config defaults to policies/config.<stack>.json."""
     stack = stack or (_urn_parts(program.resources[0].urn)[0] if program.resources else "")
     if not isinstance(config, PackConfig):
         config = load_config(Path(config) if config else config_path(stack), policies)
@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    from tests.harness import run_program  # the mock harness; imported late so the rules never depend on it
+    from mockcloud import run_program  # imported late so the rules never depend on it
 
     try:
         config = load_config(options.config or config_path(options.stack))

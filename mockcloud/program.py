@@ -21,7 +21,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings as runtime_settings
 
-from tests.mock_outputs import INVOKE_RESULTS, RESOURCE_OUTPUTS
+from mockcloud.answers import INVOKE_RESULTS, RESOURCE_OUTPUTS
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
@@ -187,7 +187,7 @@ def _plain(value: Any) -> Any:
 
 
 class StackMocks(pulumi.runtime.Mocks):
-    """Returns each resource's inputs plus the computed outputs the program reads (tests/mock_outputs.py)."""
+    """Returns each resource's inputs plus the computed outputs the program reads (mockcloud/answers.py)."""
 
     def __init__(self, invokes: list[Invoke]):
         self.invokes = invokes
@@ -204,7 +204,7 @@ class StackMocks(pulumi.runtime.Mocks):
         self.invokes.append(Invoke(args.token, dict(args.args), args.provider))
         result = INVOKE_RESULTS.get(args.token)
         if result is None:
-            raise KeyError(f"no mock result for invoke {args.token}; add one to tests/mock_outputs.py")
+            raise KeyError(f"no mock result for invoke {args.token}; add one to mockcloud/answers.py")
         return result(args.args)
 
 
