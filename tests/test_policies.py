@@ -30,7 +30,10 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from policies.fraud_policies import evaluate, rules
+from policies.fraud_policies import evaluate, pack
+from policies.fraud_policies import resource_types as types
+from policies.fraud_policies.plaintext_secrets import is_secret_key
+from policies.fraud_policies.tags_and_sizes import UNTAGGABLE_AWS_TYPES
 from mockcloud.program import ROOT, run_program
 
 # Importing pulumi_eks (the demo fixture declares an eks.Cluster) warns about its LaunchConfiguration node groups.
@@ -43,7 +46,7 @@ TAGGED_PROVIDER = {"region": "eu-central-1",
 
 def violations(policy_name: str, resource_type: str, props: dict[str, Any], config: dict | None = None,
                provider: dict | None = None) -> list[str]:
-    policy = rules.policy(policy_name)
+    policy = pack.policy(policy_name)
     found: list[str] = []
     provider_resource = None
     if provider is not None:
@@ -62,11 +65,11 @@ def stack_resource(resource_type: str, name: str, props: dict[str, Any]) -> Poli
 
 def stack_violations(policy_name: str, resources: list[PolicyResource]) -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
-    rules.policy(policy_name).validate(StackValidationArgs(resources), lambda message, urn=None: found.append((message, urn)))
+    pack.policy(policy_name).validate(StackValidationArgs(resources), lambda message, urn=None: found.append((message, urn)))
     return found
 
 
-SG = rules.SECURITY_GROUP
+SG = types.SECURITY_GROUP
 WEB_443 = {"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlocks": ["0.0.0.0/0"]}
 OPEN_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "es:ESHttp*", "Resource": "arn:aws:es:::domain/d/*"}]})
@@ -120,48 +123,48 @@ CASES = [
     ("no-world-ingress", SG,
      {"ingress": [{"protocol": "tcp", "fromPort": 80.0, "toPort": 80.0, "ipv6CidrBlocks": ["::/0"]}]},
      {"ingress": [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "ipv6CidrBlocks": ["::/0"]}]}, "all traffic from ::/0", None),
-    ("no-world-ingress", rules.SECURITY_GROUP_RULE,
+    ("no-world-ingress", types.SECURITY_GROUP_RULE,
      {"type": "egress", "protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"]},
      {"type": "ingress", "protocol": "tcp", "fromPort": 5439.0, "toPort": 5439.0, "cidrBlocks": ["0.0.0.0/0"]}, "tcp 5439", None),
-    ("no-world-ingress", rules.SECURITY_GROUP_RULE,
+    ("no-world-ingress", types.SECURITY_GROUP_RULE,
      {"type": "ingress", "protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlocks": ["0.0.0.0/0"]},
      {"type": "ingress", "protocol": "tcp", "fromPort": 80.0, "toPort": 443.0, "cidrBlocks": ["0.0.0.0/0"]}, "tcp 80-443", None),
-    ("no-world-ingress", rules.VPC_INGRESS_RULE,
+    ("no-world-ingress", types.VPC_INGRESS_RULE,
      {"ipProtocol": "tcp", "fromPort": 1521.0, "toPort": 1521.0, "cidrIpv4": "52.28.10.0/24"},
      {"ipProtocol": "tcp", "fromPort": 1521.0, "toPort": 1521.0, "cidrIpv6": "::/0"}, "tcp 1521 from ::/0", None),
-    ("ec2-imdsv2-required", rules.EC2_INSTANCE, SECURE_INSTANCE,
+    ("ec2-imdsv2-required", types.EC2_INSTANCE, SECURE_INSTANCE,
      {**SECURE_INSTANCE, "metadataOptions": {"httpTokens": "optional"}}, "'optional'", None),
-    ("ebs-encrypted", rules.EC2_INSTANCE, SECURE_INSTANCE,
+    ("ebs-encrypted", types.EC2_INSTANCE, SECURE_INSTANCE,
      {**SECURE_INSTANCE, "rootBlockDevice": {"volumeSize": 60.0}}, "rootBlockDevice.encrypted", None),
-    ("ebs-encrypted", rules.EC2_INSTANCE, SECURE_INSTANCE,
+    ("ebs-encrypted", types.EC2_INSTANCE, SECURE_INSTANCE,
      {**SECURE_INSTANCE, "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": False}]}, "ebsBlockDevices[0]", None),
-    ("ebs-encrypted", rules.EBS_VOLUME, {"size": 10.0, "encrypted": True}, {"size": 10.0}, "encrypted", None),
-    ("ec2-no-ssh-key", rules.EC2_INSTANCE, SECURE_INSTANCE, {**SECURE_INSTANCE, "keyName": "ops"}, "keyName 'ops'", None),
-    ("redshift-encrypted", rules.REDSHIFT_CLUSTER, {"nodeType": "ra3.large", "encrypted": "true"},
+    ("ebs-encrypted", types.EBS_VOLUME, {"size": 10.0, "encrypted": True}, {"size": 10.0}, "encrypted", None),
+    ("ec2-no-ssh-key", types.EC2_INSTANCE, SECURE_INSTANCE, {**SECURE_INSTANCE, "keyName": "ops"}, "keyName 'ops'", None),
+    ("redshift-encrypted", types.REDSHIFT_CLUSTER, {"nodeType": "ra3.large", "encrypted": "true"},
      {"nodeType": "ra3.large", "encrypted": "false"}, "encrypted is false", None),
-    ("redshift-public-needs-security-groups", rules.REDSHIFT_CLUSTER,
+    ("redshift-public-needs-security-groups", types.REDSHIFT_CLUSTER,
      {"publiclyAccessible": True, "vpcSecurityGroupIds": ["sg-1"]}, {"publiclyAccessible": True}, "vpcSecurityGroupIds", None),
-    ("opensearch-encryption", rules.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
+    ("opensearch-encryption", types.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
      {**SECURE_DOMAIN, "encryptAtRest": {"enabled": False}}, "encryptAtRest", None),
-    ("opensearch-encryption", rules.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
+    ("opensearch-encryption", types.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
      {**SECURE_DOMAIN, "nodeToNodeEncryption": {"enabled": False}}, "nodeToNodeEncryption", None),
-    ("opensearch-encryption", rules.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
+    ("opensearch-encryption", types.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
      {**SECURE_DOMAIN, "domainEndpointOptions": {"enforceHttps": True, "tlsSecurityPolicy": "Policy-Min-TLS-1-0-2019-07"}},
      "TLS 1.2+", None),
-    ("opensearch-encryption", rules.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
+    ("opensearch-encryption", types.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
      {**SECURE_DOMAIN, "domainEndpointOptions": {"tlsSecurityPolicy": "Policy-Min-TLS-1-2-2019-07"}}, "enforceHttps", None),
-    ("opensearch-fine-grained-access", rules.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
+    ("opensearch-fine-grained-access", types.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
      {**SECURE_DOMAIN, "advancedSecurityOptions": {"enabled": False}}, "advancedSecurityOptions.enabled", None),
-    ("opensearch-no-anonymous-access", rules.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
+    ("opensearch-no-anonymous-access", types.OPENSEARCH_DOMAIN, SECURE_DOMAIN,
      {**SECURE_DOMAIN, "accessPolicies": OPEN_POLICY}, "Principal '*'", None),
-    ("opensearch-no-anonymous-access", rules.OPENSEARCH_DOMAIN_POLICY,
+    ("opensearch-no-anonymous-access", types.OPENSEARCH_DOMAIN_POLICY,
      {"domainName": "d", "accessPolicies": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:role/app"}, "Action": "es:*"}]})},
      {"domainName": "d", "accessPolicies": json.dumps({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "es:*"}})},
      "Principal '*'", None),
-    ("eks-public-endpoint-restricted", rules.EKS_COMPONENT, {"publicAccessCidrs": ["198.51.100.7/32"]}, {}, "not set", None),
-    ("eks-public-endpoint-restricted", rules.EKS_COMPONENT, {"endpointPublicAccess": False},
+    ("eks-public-endpoint-restricted", types.EKS_COMPONENT, {"publicAccessCidrs": ["198.51.100.7/32"]}, {}, "not set", None),
+    ("eks-public-endpoint-restricted", types.EKS_COMPONENT, {"endpointPublicAccess": False},
      {"publicAccessCidrs": ["198.51.100.7/32", "0.0.0.0/0"]}, "includes 0.0.0.0/0", None),
-    ("eks-public-endpoint-restricted", rules.EKS_CLUSTER, {"vpcConfig": {"publicAccessCidrs": ["198.51.100.0/28"]}},
+    ("eks-public-endpoint-restricted", types.EKS_CLUSTER, {"vpcConfig": {"publicAccessCidrs": ["198.51.100.0/28"]}},
      {"vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}}, "vpcConfig.publicAccessCidrs", None),
     ("iam-no-wildcard-admin", "aws:iam/policy:Policy",
      {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": ["ssm:GetParameter", "ec2:Describe*"], "Resource": "*"},
@@ -170,52 +173,52 @@ CASES = [
     ("iam-no-wildcard-admin", "aws:iam/rolePolicy:RolePolicy",
      {"policy": json.dumps({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})},
      {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}]})}, "s3:* on *", None),
-    ("iam-no-wildcard-admin", rules.IAM_ROLE,
+    ("iam-no-wildcard-admin", types.IAM_ROLE,
      {"inlinePolicies": [{"name": "ok", "policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]})}]},
      {"inlinePolicies": [{"name": "bad", "policy": json.dumps({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]})}]},
      "inlinePolicies[0]", None),
-    ("k8s-configmap-no-secrets", rules.CONFIG_MAP, {"data": {"ORACLE_HOST": "10.0.0.1", "ORACLE_USER": "SAMPLE", "LOG_LEVEL": "info"}},
+    ("k8s-configmap-no-secrets", types.CONFIG_MAP, {"data": {"ORACLE_HOST": "10.0.0.1", "ORACLE_USER": "SAMPLE", "LOG_LEVEL": "info"}},
      {"data": {"ORACLE_HOST": "10.0.0.1", "ORACLE_PASSWORD": "Welcome1"}}, "data.ORACLE_PASSWORD", None),
-    ("k8s-configmap-no-secrets", rules.CONFIG_MAP, {"data": {"API_URL": "https://api.example.com/v1"}},
+    ("k8s-configmap-no-secrets", types.CONFIG_MAP, {"data": {"API_URL": "https://api.example.com/v1"}},
      {"data": {"DATABASE_URL": "oracle://sample:Welcome1@db:1521/XEPDB1"}}, "URL with a password", None),
-    ("k8s-configmap-no-secrets", rules.CONFIG_MAP, {"data": {"settings.ini": "[app]\nmode=prod\n"}},
+    ("k8s-configmap-no-secrets", types.CONFIG_MAP, {"data": {"settings.ini": "[app]\nmode=prod\n"}},
      {"data": {"settings.ini": "[db]\npassword = Welcome1\n"}}, "password assignment", None),
-    ("k8s-deployment-probes", rules.DEPLOYMENT, deployment(container()),
+    ("k8s-deployment-probes", types.DEPLOYMENT, deployment(container()),
      deployment(container(livenessProbe=None)), "no livenessProbe", None),
-    ("k8s-resource-limits", rules.DEPLOYMENT, deployment(container()),
+    ("k8s-resource-limits", types.DEPLOYMENT, deployment(container()),
      deployment(container(resources={"limits": {"memory": "512Mi"}})), "no cpu limit", None),
     ("k8s-resource-limits", "kubernetes:batch/v1:Job", job(container(readinessProbe=None, livenessProbe=None)),
      job(container(resources=None)), "no cpu and no memory limit", None),
-    ("k8s-run-as-non-root", rules.DEPLOYMENT, deployment(container(securityContext=None), pod_security={"runAsNonRoot": True}),
+    ("k8s-run-as-non-root", types.DEPLOYMENT, deployment(container(securityContext=None), pod_security={"runAsNonRoot": True}),
      deployment(container(securityContext=None)), "may run as root", None),
     ("k8s-run-as-non-root", "kubernetes:core/v1:Pod",
      {"spec": {"containers": [container()]}},
      {"spec": {"securityContext": {"runAsNonRoot": True}, "containers": [container(securityContext={"runAsNonRoot": False})]}},
      "may run as root", None),
-    ("k8s-image-pinned", rules.DEPLOYMENT, deployment(container(image="registry.example.com:5000/app@sha256:" + "a" * 64)),
+    ("k8s-image-pinned", types.DEPLOYMENT, deployment(container(image="registry.example.com:5000/app@sha256:" + "a" * 64)),
      deployment(container(image="registry.example.com:5000/app")), "has no tag", None),
     ("k8s-image-pinned", "kubernetes:batch/v1:Job", job(container(image="python:3.11.9-slim")),
      job(container(image="python:latest", imagePullPolicy="Always")), "moving tag latest", None),
-    ("no-debug-mode", rules.CONFIG_MAP, {"data": {"DJANGO_DEBUG": "false", "DEBUG_TOOLBAR_URL": "/x"}},
+    ("no-debug-mode", types.CONFIG_MAP, {"data": {"DJANGO_DEBUG": "false", "DEBUG_TOOLBAR_URL": "/x"}},
      {"data": {"DEBUG": "True"}}, "data.DEBUG", None),
-    ("no-debug-mode", rules.DEPLOYMENT, deployment(container(env=[{"name": "DJANGO_DEBUG", "value": "0"}])),
+    ("no-debug-mode", types.DEPLOYMENT, deployment(container(env=[{"name": "DJANGO_DEBUG", "value": "0"}])),
      deployment(container(env=[{"name": "DJANGO_DEBUG", "value": "1"}])), "DJANGO_DEBUG='1'", None),
-    ("connector-no-plaintext-secrets", rules.CONNECTOR,
+    ("connector-no-plaintext-secrets", types.CONNECTOR,
      {"configNonsensitive": {"connector.class": "OracleXStreamSource", "database.user": "C##CDC", "output.key.format": "AVRO"},
       "configSensitive": {"database.password": "x"}},
      {"configNonsensitive": {"connector.class": "OpenSearchSink", "connection.password": "x"}}, "connection.password", None),
-    ("connector-no-plaintext-secrets", rules.CONNECTOR,
+    ("connector-no-plaintext-secrets", types.CONNECTOR,
      {"configNonsensitive": {"instance.url": "https://search.example.com"}},
      {"configNonsensitive": {"connection.url": "https://admin:Welcome1@search.example.com"}}, "URL with a password", None),
     ("aws-required-tags", "aws:ec2/vpc:Vpc", {"cidrBlock": "10.0.0.0/16", "tags": {"project": "p", "stack": "s", "owner": "o"}},
      {"cidrBlock": "10.0.0.0/16", "tags": {"project": "p", "Name": "x"}}, "missing tags stack, owner", None),
-    ("allowed-sizes", rules.EC2_INSTANCE, {"instanceType": "t3.large"}, {"instanceType": "m5.24xlarge"}, "m5.24xlarge", None),
-    ("allowed-sizes", rules.REDSHIFT_CLUSTER, {"nodeType": "ra3.large"}, {"nodeType": "ra3.16xlarge"}, "nodeType", None),
-    ("allowed-sizes", rules.OPENSEARCH_DOMAIN, {"clusterConfig": {"instanceType": "t3.small.search"}},
+    ("allowed-sizes", types.EC2_INSTANCE, {"instanceType": "t3.large"}, {"instanceType": "m5.24xlarge"}, "m5.24xlarge", None),
+    ("allowed-sizes", types.REDSHIFT_CLUSTER, {"nodeType": "ra3.large"}, {"nodeType": "ra3.16xlarge"}, "nodeType", None),
+    ("allowed-sizes", types.OPENSEARCH_DOMAIN, {"clusterConfig": {"instanceType": "t3.small.search"}},
      {"clusterConfig": {"instanceType": "t3.small.search", "dedicatedMasterEnabled": True, "dedicatedMasterType": "r6g.xlarge.search"}},
      "dedicatedMasterType", None),
-    ("allowed-sizes", rules.FLINK_POOL, {"maxCfu": 10.0}, {"maxCfu": 50.0}, "maxCfu 50", None),
-    ("allowed-sizes", rules.FLINK_POOL, {"maxCfu": 20.0}, {"maxCfu": 30.0}, "limit of 20", {"maxFlinkCfu": 20}),
+    ("allowed-sizes", types.FLINK_POOL, {"maxCfu": 10.0}, {"maxCfu": 50.0}, "maxCfu 50", None),
+    ("allowed-sizes", types.FLINK_POOL, {"maxCfu": 20.0}, {"maxCfu": 30.0}, "limit of 20", {"maxFlinkCfu": 20}),
 ]
 
 
@@ -229,15 +232,15 @@ def test_rule_passes_compliant_and_fails_non_compliant(policy_name, resource_typ
 
 def test_ssh_key_is_accepted_where_the_stack_allows_ssh():
     with_key = {**SECURE_INSTANCE, "keyName": "ops"}
-    assert violations("ec2-no-ssh-key", rules.EC2_INSTANCE, with_key, {"allowSsh": True}) == []
-    assert violations("ec2-no-ssh-key", rules.EC2_INSTANCE, with_key, {"allowSsh": False})
+    assert violations("ec2-no-ssh-key", types.EC2_INSTANCE, with_key, {"allowSsh": True}) == []
+    assert violations("ec2-no-ssh-key", types.EC2_INSTANCE, with_key, {"allowSsh": False})
 
 
 def test_every_policy_of_the_pack_has_a_case():
     stack_rules = {"world-web-ingress-only-on-load-balancers", "redshift-public-security-groups-closed", "sink-topics-have-producers",
                    "sink-connectors-not-admin", "flink-tables-rebuildable"}
     covered = {case[0] for case in CASES} | stack_rules
-    assert covered == set(rules.POLICY_NAMES)
+    assert covered == set(pack.POLICY_NAMES)
 
 
 def test_required_tags_come_from_the_provider_default_tags():
@@ -269,8 +272,8 @@ def test_secret_key_names():
               "connection.password", "ORACLE_PWD", "client_secret"]
     plain = ["output.key.format", "key.converter", "name", "kafka.service.account.id", "connection.user", "ORACLE_USER",
              "table.include.list", "topic.prefix", "input.key.format"]
-    assert [k for k in secret if not rules.is_secret_key(k)] == []
-    assert [k for k in plain if rules.is_secret_key(k)] == []
+    assert [k for k in secret if not is_secret_key(k)] == []
+    assert [k for k in plain if is_secret_key(k)] == []
 
 
 def _group(name: str, ingress: list[dict]) -> PolicyResource:
@@ -286,7 +289,7 @@ def test_world_web_ingress_is_allowed_only_on_a_load_balancer_group():
     found = stack_violations("world-web-ingress-only-on-load-balancers", [group, lonely, balancer])
     assert [(urn) for _, urn in found] == [lonely.urn]
     # A standalone 443 rule is judged by the group it attaches to.
-    rule = stack_resource(rules.SECURITY_GROUP_RULE, "web-443",
+    rule = stack_resource(types.SECURITY_GROUP_RULE, "web-443",
                           {"type": "ingress", "protocol": "tcp", "fromPort": 443.0, "toPort": 443.0,
                            "cidrBlocks": ["0.0.0.0/0"], "securityGroupId": "lonely-sg-id"})
     rule.property_dependencies = {"securityGroupId": [lonely]}
@@ -297,30 +300,30 @@ def test_world_web_ingress_is_allowed_only_on_a_load_balancer_group():
 
 def test_public_redshift_security_groups_are_resolved_and_closed():
     closed = _group("redshift-sg", [{"protocol": "tcp", "fromPort": 5439.0, "toPort": 5439.0, "cidrBlocks": ["52.28.10.0/24"]}])
-    cluster = stack_resource(rules.REDSHIFT_CLUSTER, "dwh", {"publiclyAccessible": True, "vpcSecurityGroupIds": ["redshift-sg-id"]})
+    cluster = stack_resource(types.REDSHIFT_CLUSTER, "dwh", {"publiclyAccessible": True, "vpcSecurityGroupIds": ["redshift-sg-id"]})
     cluster.property_dependencies = {"vpcSecurityGroupIds": [closed]}
     assert stack_violations("redshift-public-security-groups-closed", [closed, cluster]) == []
 
-    opener = stack_resource(rules.VPC_INGRESS_RULE, "open-5439", {"securityGroupId": "redshift-sg-id", "ipProtocol": "tcp",
+    opener = stack_resource(types.VPC_INGRESS_RULE, "open-5439", {"securityGroupId": "redshift-sg-id", "ipProtocol": "tcp",
                                                                    "fromPort": 5439.0, "toPort": 5439.0, "cidrIpv4": "0.0.0.0/0"})
     opener.property_dependencies = {"securityGroupId": [closed]}
     found = stack_violations("redshift-public-security-groups-closed", [closed, opener, cluster])
     assert len(found) == 1 and "tcp 5439 from 0.0.0.0/0 (open-5439)" in found[0][0] and found[0][1] == cluster.urn
 
-    foreign = stack_resource(rules.REDSHIFT_CLUSTER, "dwh2", {"publiclyAccessible": True, "vpcSecurityGroupIds": ["sg-elsewhere"]})
+    foreign = stack_resource(types.REDSHIFT_CLUSTER, "dwh2", {"publiclyAccessible": True, "vpcSecurityGroupIds": ["sg-elsewhere"]})
     assert "not declared in this stack" in stack_violations("redshift-public-security-groups-closed", [foreign])[0][0]
-    private = stack_resource(rules.REDSHIFT_CLUSTER, "dwh3", {"publiclyAccessible": False, "vpcSecurityGroupIds": ["sg-elsewhere"]})
+    private = stack_resource(types.REDSHIFT_CLUSTER, "dwh3", {"publiclyAccessible": False, "vpcSecurityGroupIds": ["sg-elsewhere"]})
     assert stack_violations("redshift-public-security-groups-closed", [private]) == []
 
 
 def _connector(name: str, config: dict[str, str]) -> PolicyResource:
-    return stack_resource(rules.CONNECTOR, name, {"configNonsensitive": config})
+    return stack_resource(types.CONNECTOR, name, {"configNonsensitive": config})
 
 
 def test_sink_topics_must_come_from_flink_or_the_cdc_source():
     source = _connector("cdc", {"connector.class": "OracleXStreamSource", "topic.prefix": "fd",
                                 "table.include.list": "SAMPLE[.](AUTH_USER|USER_TRANSACTION)"})
-    statement = stack_resource(rules.FLINK_STATEMENT, "flat", {"statement": (
+    statement = stack_resource(types.FLINK_STATEMENT, "flat", {"statement": (
         "-- CREATE TABLE commented_out (x INT)\n"
         "CREATE TABLE IF NOT EXISTS `fraud-dev-env`.`fraud-dev-kafka`.`fraud_transactions` (id BIGINT) WITH ('changelog.mode' = 'upsert');")})
     sink = _connector("redshift-sink", {"connector.class": "RedshiftSink", "topics": "fraud_transactions, fd.SAMPLE.AUTH_USER"})
@@ -336,7 +339,7 @@ def test_sink_topics_must_come_from_flink_or_the_cdc_source():
 
 def _statement(name: str, sql: str, delete_before_replace: bool = True,
                text_from: list[PolicyResource] = ()) -> PolicyResource:
-    resource = stack_resource(rules.FLINK_STATEMENT, name, {"statement": sql})
+    resource = stack_resource(types.FLINK_STATEMENT, name, {"statement": sql})
     resource.opts = PolicyResourceOptions(False, [], delete_before_replace, [], PolicyCustomTimeouts(0, 0, 0), [])
     resource.property_dependencies = {"statement": list(text_from)}
     return resource
@@ -369,8 +372,8 @@ def test_flink_tables_must_be_dropped_before_their_statements_are_re_created():
 
 
 def test_sinks_must_not_log_in_as_the_admin_of_their_target():
-    cluster = stack_resource(rules.REDSHIFT_CLUSTER, "dwh", {"masterUsername": "fraud_admin"})
-    domain = stack_resource(rules.OPENSEARCH_DOMAIN, "search", {
+    cluster = stack_resource(types.REDSHIFT_CLUSTER, "dwh", {"masterUsername": "fraud_admin"})
+    domain = stack_resource(types.OPENSEARCH_DOMAIN, "search", {
         "advancedSecurityOptions": {"enabled": True, "masterUserOptions": {"masterUserName": "search_admin"}}})
     own_users = [
         _connector("redshift-sink", {"connector.class": "RedshiftSink", "aws.redshift.user": "fraud_sink"}),
@@ -482,7 +485,7 @@ def test_a_stack_that_breaks_a_rule_fails(tmp_path):
     program = run_program("dev", overrides={"fraud-detection:oracleSshKeyName": "ops",
                                             "fraud-detection:oracleSshCidrs": ["198.51.100.7/32"]})
     report = evaluate.evaluate_program(program, "dev")
-    assert [(f.policy, f.resource_type) for f in report.mandatory] == [("ec2-no-ssh-key", rules.EC2_INSTANCE)]
+    assert [(f.policy, f.resource_type) for f in report.mandatory] == [("ec2-no-ssh-key", types.EC2_INSTANCE)]
     allowing = tmp_path / "config.json"
     allowing.write_text(json.dumps({"ec2-no-ssh-key": {"allowSsh": True}}))
     assert evaluate.evaluate_program(program, "dev", allowing).passed
@@ -503,15 +506,15 @@ def test_make_policy_command_exit_status(tmp_path, capsys):
 
 def test_every_aws_type_we_declare_is_classified_like_the_sdk(dev, ha, demo_program):
     """The required-tags rule skips exactly the AWS types whose SDK class takes no `tags`."""
-    types = {r.type for p in (dev, ha, demo_program) for r in p.resources if r.type.startswith("aws:")} | rules.UNTAGGABLE_AWS_TYPES
+    types = {r.type for p in (dev, ha, demo_program) for r in p.resources if r.type.startswith("aws:")} | UNTAGGABLE_AWS_TYPES
 
     def takes_tags(token: str) -> bool:
         module, name = token.split(":")[1].split("/")[0], token.split(":")[2]
         package = pulumi_aws if module == "index" else importlib.import_module(f"pulumi_aws.{module}")
         return "tags" in inspect.signature(getattr(package, name)._internal_init).parameters
 
-    wrong = {t for t in types if takes_tags(t) == (t in rules.UNTAGGABLE_AWS_TYPES)}
-    assert wrong == set(), "fix rules.UNTAGGABLE_AWS_TYPES for these types"
+    wrong = {t for t in types if takes_tags(t) == (t in UNTAGGABLE_AWS_TYPES)}
+    assert wrong == set(), "fix UNTAGGABLE_AWS_TYPES for these types"
 
 
 # --- config files -------------------------------------------------------------------------------------------------------
@@ -547,8 +550,8 @@ def test_enforcement_levels_from_config(tmp_path, demo_program):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"all": "advisory", "ebs-encrypted": "mandatory", "no-debug-mode": {"enforcementLevel": "disabled"}}))
     config = evaluate.load_config(path)
-    assert config.level(rules.policy("ec2-imdsv2-required")) == EnforcementLevel.ADVISORY
-    assert config.level(rules.policy("ebs-encrypted")) == EnforcementLevel.MANDATORY
+    assert config.level(pack.policy("ec2-imdsv2-required")) == EnforcementLevel.ADVISORY
+    assert config.level(pack.policy("ebs-encrypted")) == EnforcementLevel.MANDATORY
     report = evaluate.evaluate_program(demo_program, "dev", config)
     assert "no-debug-mode" not in {f.policy for f in report.findings}
     assert {f.level for f in report.findings if f.policy == "ebs-encrypted"} == {"mandatory"}
@@ -568,14 +571,14 @@ def test_pack_entry_point_serves_the_rules_over_the_analyzer_protocol():
     """policies/__main__.py as the CLI starts it: prints its port, then answers Analyze with our rules and config."""
     import grpc
 
-    pack = subprocess.Popen([sys.executable, "__main__.py"], cwd=ROOT / "policies", stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen([sys.executable, "__main__.py"], cwd=ROOT / "policies", stdout=subprocess.PIPE, text=True)
     try:
-        port = int(pack.stdout.readline().strip())
+        port = int(server.stdout.readline().strip())
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             analyzer = analyzer_pb2_grpc.AnalyzerStub(channel)
             info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
-            assert info.name == rules.PACK_NAME
-            assert [p.name for p in info.policies] == rules.POLICY_NAMES
+            assert info.name == pack.PACK_NAME
+            assert [p.name for p in info.policies] == pack.POLICY_NAMES
             assert {p.enforcementLevel for p in info.policies} == {proto.MANDATORY}
 
             dev = json.loads((ROOT / "policies" / "config.dev.json").read_text())
@@ -593,11 +596,11 @@ def test_pack_entry_point_serves_the_rules_over_the_analyzer_protocol():
                 return {d.policyName: d.enforcementLevel for d in response.diagnostics}
 
             insecure = {"instanceType": "t3.large", "keyName": "ops", "rootBlockDevice": {"encrypted": True}}
-            assert analyze(rules.EC2_INSTANCE, insecure, TAGGED_PROVIDER) == {
+            assert analyze(types.EC2_INSTANCE, insecure, TAGGED_PROVIDER) == {
                 "ec2-imdsv2-required": proto.MANDATORY, "ec2-no-ssh-key": proto.MANDATORY}
-            assert analyze(rules.EC2_INSTANCE, SECURE_INSTANCE, {"region": "eu-central-1"}) == {"aws-required-tags": proto.MANDATORY}
-            assert analyze(rules.EKS_COMPONENT, {}, {}) == {"eks-public-endpoint-restricted": proto.ADVISORY}
-            assert analyze(rules.FLINK_POOL, {"maxCfu": 20}, {}) == {"allowed-sizes": proto.MANDATORY}
+            assert analyze(types.EC2_INSTANCE, SECURE_INSTANCE, {"region": "eu-central-1"}) == {"aws-required-tags": proto.MANDATORY}
+            assert analyze(types.EKS_COMPONENT, {}, {}) == {"eks-public-endpoint-restricted": proto.ADVISORY}
+            assert analyze(types.FLINK_POOL, {"maxCfu": 20}, {}) == {"allowed-sizes": proto.MANDATORY}
     finally:
-        pack.kill()
-        pack.wait(timeout=30)
+        server.kill()
+        server.wait(timeout=30)

@@ -41,7 +41,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from .rules import PACK_ENFORCEMENT, PACK_NAME, POLICIES
+from .pack import PACK_ENFORCEMENT, PACK_NAME, POLICIES
 
 PACK_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = PACK_DIR.parent

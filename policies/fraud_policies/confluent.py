@@ -1,0 +1,146 @@
+"""Confluent Cloud: connectors keep secrets out of plain config and do not log in as admins, sink topics have a
+producer, and Flink tables can be rebuilt."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
+
+from .plaintext_secrets import is_secret_key, secret_value_kind
+from .resource_types import CONNECTOR, FLINK_STATEMENT, OPENSEARCH_DOMAIN, REDSHIFT_CLUSTER
+from .values import get_path
+
+
+# --- connectors ---------------------------------------------------------------------------------------------------
+
+
+def connector_no_plaintext_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != CONNECTOR:
+        return
+    for key, value in (args.props.get("configNonsensitive") or {}).items():
+        if is_secret_key(key):
+            report(f"configNonsensitive[{key!r}] looks like a secret; move it to configSensitive")
+        elif kind := secret_value_kind(value):
+            report(f"configNonsensitive[{key!r}] holds {kind}; move it to configSensitive")
+
+
+# Sink connector class -> (its user key, the resource type whose admin it must not be, the admin's path).
+SINK_LOGINS = {
+    "RedshiftSink": ("aws.redshift.user", REDSHIFT_CLUSTER, ("masterUsername",)),
+    "OpenSearchSink": ("connection.user", OPENSEARCH_DOMAIN, ("advancedSecurityOptions", "masterUserOptions", "masterUserName")),
+}
+
+
+def sinks_not_admin(args: StackValidationArgs, report: ReportViolation) -> None:
+    for connector in args.resources:
+        config = (connector.props.get("configNonsensitive") or {}) if connector.resource_type == CONNECTOR else {}
+        if config.get("connector.class") not in SINK_LOGINS:
+            continue
+        key, target_type, path = SINK_LOGINS[config["connector.class"]]
+        admins = {get_path(r.props, *path) for r in args.resources if r.resource_type == target_type} - {None}
+        if config.get(key) in admins:
+            report(f"{connector.name} logs in as the admin user {config[key]!r} of a {target_type} of this stack; give "
+                   f"the sink a user of its own, limited to what it writes", connector.urn)
+
+
+# --- Flink tables -------------------------------------------------------------------------------------------------
+
+
+def _sql_code(sql: str) -> str:
+    return re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S)
+
+
+_PART = r"`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*"
+_IDENT = rf"(?:{_PART})(?:\s*\.\s*(?:{_PART}))*"  # a possibly qualified table name
+CREATE_TABLE = re.compile(rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?({_IDENT})", re.I)
+
+
+def _last_part(identifier: str) -> str:
+    return re.findall(_PART, identifier)[-1].strip("`")
+
+
+def created_tables(sql: str) -> list[str]:
+    """Tables (hence topics) a Flink statement creates; a qualified name counts by its last part."""
+    return [_last_part(match.group(1)) for match in CREATE_TABLE.finditer(_sql_code(sql))]
+
+
+DROP_TABLE = re.compile(rf"^\s*DROP\s+TABLE\s+IF\s+EXISTS\s+({_IDENT})\s*;?\s*$", re.I)
+READS_TABLE = re.compile(rf"\b(?:FROM|JOIN|INSERT\s+INTO|ALTER\s+TABLE|\(\s*TABLE)\s+({_IDENT})", re.I)
+
+
+def dropped_table(sql: str) -> str | None:
+    """The table a ``DROP TABLE IF EXISTS`` statement drops, or None for any other statement."""
+    match = DROP_TABLE.match(_sql_code(sql))
+    return _last_part(match.group(1)) if match else None
+
+
+def touched_tables(sql: str) -> set[str]:
+    """Tables a Flink statement creates, reads, inserts into or alters (last part of a qualified name)."""
+    return set(created_tables(sql)) | {_last_part(m.group(1)) for m in READS_TABLE.finditer(_sql_code(sql))}
+
+
+def flink_tables_rebuildable(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A table Flink creates outlives its statement; without a drop that runs before a changed statement (and
+    whose replacement deletes every statement of that table first) the new CREATE fails with "already exists"."""
+    statements = [r for r in args.resources if r.resource_type == FLINK_STATEMENT and isinstance(r.props.get("statement"), str)]
+    drops = {table: r for r in statements if (table := dropped_table(r.props["statement"]))}
+    for table, drop in drops.items():
+        if not drop.opts.delete_before_replace:
+            report(f"{drop.name} drops {table!r} but is not delete-before-replace: its replacement would run the "
+                   f"drop while the old statements of {table!r} still run", drop.urn)
+    for statement in statements:
+        if statement in drops.values():
+            continue
+        created = created_tables(statement.props["statement"])
+        for table in created:
+            if table not in drops:
+                report(f"{statement.name} creates table {table!r} but no DROP TABLE IF EXISTS statement of the stack "
+                       f"drops it first: a changed statement would fail with 'already exists'", statement.urn)
+        if created and not statement.opts.delete_before_replace:
+            report(f"{statement.name} creates a table but is not delete-before-replace", statement.urn)
+        text_sources = statement.property_dependencies.get("statement") or []
+        for table in sorted(touched_tables(statement.props["statement"]) & set(drops)):
+            if drops[table] not in text_sources:
+                report(f"{statement.name} uses table {table!r} but its statement text does not depend on "
+                       f"{drops[table].name}: replacing that drop would not delete it first", statement.urn)
+
+
+# --- sink topics --------------------------------------------------------------------------------------------------
+
+
+def _config_list(value: Any) -> list[str]:
+    return [part.strip() for part in str(value or "").split(",") if part.strip()]
+
+
+def sink_topics_have_producers(args: StackValidationArgs, report: ReportViolation) -> None:
+    flink_tables: set[str] = set()
+    sources: list[tuple[str, list[str]]] = []
+    sinks: list[tuple[PolicyResource, Mapping[str, Any]]] = []
+    for resource in args.resources:
+        if resource.resource_type == FLINK_STATEMENT and isinstance(resource.props.get("statement"), str):
+            flink_tables.update(created_tables(resource.props["statement"]))
+        if resource.resource_type != CONNECTOR:
+            continue
+        config = resource.props.get("configNonsensitive") or {}
+        if config.get("topic.prefix") and config.get("table.include.list"):
+            sources.append((config["topic.prefix"], _config_list(config["table.include.list"])))
+        if "topics" in config or "topics.regex" in config:
+            sinks.append((resource, config))
+
+    def from_cdc(topic: str) -> bool:
+        for prefix, patterns in sources:
+            if topic.startswith(f"{prefix}."):
+                table = topic[len(prefix) + 1:]
+                if any(re.fullmatch(pattern, table, re.I) for pattern in patterns):
+                    return True
+        return False
+
+    for sink, config in sinks:
+        if "topics.regex" in config:
+            report(f"{sink.name} reads topics.regex; list its topics in `topics` so their producers can be checked", sink.urn)
+        for topic in _config_list(config.get("topics")):
+            if topic not in flink_tables and not from_cdc(topic):
+                report(f"{sink.name} reads topic {topic!r}, which no Flink statement (CREATE TABLE) and no CDC source "
+                       f"(topic.prefix + table.include.list) of this stack produces", sink.urn)

@@ -1,0 +1,35 @@
+"""The resource type tokens the rules look at (what the engine hands a policy as ``resource_type``), in one place."""
+
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+VPC_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+GROUP_TYPES = (SECURITY_GROUP, DEFAULT_SECURITY_GROUP)
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+EBS_VOLUME = "aws:ebs/volume:Volume"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+REDSHIFT_CLUSTER = "aws:redshift/cluster:Cluster"
+OPENSEARCH_DOMAIN = "aws:opensearch/domain:Domain"
+OPENSEARCH_DOMAIN_POLICY = "aws:opensearch/domainPolicy:DomainPolicy"
+EKS_COMPONENT = "eks:index:Cluster"
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+IAM_DOCUMENT_TYPES = {
+    "aws:iam/policy:Policy": "policy",
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/userPolicy:UserPolicy": "policy",
+    "aws:iam/groupPolicy:GroupPolicy": "policy",
+}
+IAM_ROLE = "aws:iam/role:Role"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+CONNECTOR = "confluentcloud:index/connector:Connector"
+FLINK_POOL = "confluentcloud:index/flinkComputePool:FlinkComputePool"
+FLINK_STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"
+# Resources that put a security group in front of a load balancer (an Ingress/Service through its annotations).
+LOAD_BALANCER_TYPES = frozenset({
+    "aws:lb/loadBalancer:LoadBalancer",
+    "aws:alb/loadBalancer:LoadBalancer",
+    "aws:elb/loadBalancer:LoadBalancer",
+    "kubernetes:networking.k8s.io/v1:Ingress",
+    "kubernetes:core/v1:Service",
+})
