@@ -9,7 +9,7 @@ STACK ?= dev
 STATE_DIR ?= $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 
-.PHONY: venv flink-venv test flink-test flink-bench app plan demo policy up destroy
+.PHONY: venv flink-venv test flink-test flink-bench app plan demo policy preflight up destroy
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
 	python3 -m venv $(VENV)
@@ -60,11 +60,21 @@ demo: venv flink-venv
 policy: venv
 	$(PY) -m policies.fraud_policies.evaluate --stack $(STACK)
 
-# Deploy a stack with the local file backend (set PULUMI_BACKEND_URL to use another state store).
-up:
+# What `up` (FOR=destroy: `destroy`) needs from this machine and the stack config, all problems at once;
+# `up` and `destroy` run it first. PREFLIGHT=skip skips it (and says so).
+FOR ?= up
+preflight: venv
 	mkdir -p $(STATE_DIR)
+	$(PY) -m preflight --stack $(STACK) --for $(FOR)
+
+# Deploy a stack with the local file backend (set PULUMI_BACKEND_URL to use another state store).
+up: venv
+	mkdir -p $(STATE_DIR)
+	$(PY) -m preflight --stack $(STACK) --for up
 	pulumi stack select --create $(STACK)
 	pulumi up --stack $(STACK)
 
-destroy:
+destroy: venv
+	mkdir -p $(STATE_DIR)
+	$(PY) -m preflight --stack $(STACK) --for destroy
 	pulumi destroy --stack $(STACK)
