@@ -1,4 +1,4 @@
-# Two commands matter: `make test` (creates the virtualenv itself) and `make up` (pulumi up of a stack).
+# Two commands matter: `make test` (creates the virtualenv itself) and `make up` (preflight, then pulumi up of a stack).
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python

@@ -9,11 +9,12 @@ internal/provider/utils_wait.go, cloudApiKeySyncStatus; read 2026-12-01):
 - 401: a wrong or deleted key, or a resource-specific one: a Kafka cluster, Schema Registry or Flink key is
   valid only at its own endpoint, and the Cloud APIs take Cloud API keys only
   (https://docs.confluent.io/cloud/current/security/authenticate/workload-identities/service-accounts/api-keys/overview.html);
-- 403: a Cloud key whose owner may not even list environments.
+- 403: a Cloud key whose owner may not list environments (what Confluent answers a key without any role is
+  not documented; a 200 with an empty list is possible too).
 Creating the environment and the service accounts also needs the owner to hold OrganizationAdmin
 (https://docs.confluent.io/cloud/current/access-management/access-control/cloud-rbac.html); that takes
-further calls and is not checked here. The key ID is not secret (Confluent's API key format docs) and is
-named in the line; the secret never is.
+further calls and is not checked here. The key ID "is not considered secret information" (the API keys
+page above) and is named in the line; the secret never is.
 """
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def find_credential(stack_file: StackFile, cli: str | None, root: Path) -> tuple
         raw = stack_file.config.get(key)
         if stack_file.is_encrypted(key):
             if cli is None:
-                findings.append(Finding(WARN, CHECK, f"{key} is set as a secret in {file} (encrypted there); not validated: reading it needs the Pulumi CLI"))
+                findings.append(Finding(WARN, CHECK, f"{key} is set as a secret in {file} (a `secure:` value, encrypted; the program takes it before {ENVIRONMENT[key]}); not validated: decrypting it needs the Pulumi CLI"))
                 continue
             value, error = config_get(cli, key, stack_file.stack, root)
             if value is None:

@@ -31,7 +31,7 @@ def check_image_build(app_image: str) -> list[Finding]:
     findings = []
     has_buildx, buildx = _docker(docker, "buildx", "version")
     if not has_buildx:
-        findings.append(Finding(FAIL, CHECK, f"appImage is empty, so the stack builds app/ with buildx, and `docker buildx version` failed ({buildx}): install the buildx plugin (https://docs.docker.com/build/concepts/overview/#install-buildx), {PREBUILT}"))
+        findings.append(Finding(FAIL, CHECK, f"appImage is empty, so the stack builds app/ with buildx, and `docker buildx version` failed ({buildx}): install the buildx plugin (in Docker Desktop; on Linux the docker-buildx-plugin package, https://github.com/docker/buildx#installing), {PREBUILT}"))
     engine_up, engine = _docker(docker, "info", "--format", "{{.ServerVersion}}")
     if not engine_up:
         findings.append(Finding(FAIL, CHECK, f"appImage is empty, so the stack builds app/ on a Docker engine, and `docker info` failed ({engine}): start Docker (or point DOCKER_HOST at a running engine), {PREBUILT}"))

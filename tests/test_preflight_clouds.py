@@ -1,6 +1,6 @@
 """The preflight's two cloud calls, without a cloud: STS GetCallerIdentity against moto and against a local
 server answering as STS does to bad credentials; the Confluent Cloud key against a local server answering as
-Confluent's Cloud API does to a Cloud key, a Kafka cluster key and a key whose owner has no role."""
+Confluent's Cloud API does to a Cloud key, a Kafka cluster key and a key whose owner may not list environments."""
 from __future__ import annotations
 
 import base64
@@ -84,7 +84,7 @@ def test_refused_aws_credentials_are_named_with_stss_own_error(bare_env, monkeyp
 
 class FakeConfluentCloud(LocalServer):
     """GET /org/v2/environments as the Cloud API answers it: the list for a Cloud key, 401 for any other key
-    (a Kafka cluster key included), 403 for a Cloud key whose owner holds no role."""
+    (a Kafka cluster key included), 403 for a Cloud key whose owner may not list environments."""
 
     def __init__(self):
         self.calls: list[tuple[str, str, dict]] = []
@@ -133,7 +133,7 @@ def test_a_kafka_cluster_key_or_a_wrong_secret_is_refused_with_what_to_create(co
         assert "`confluent api-key create --resource cloud`" in finding.message
 
 
-def test_a_cloud_key_without_a_role_is_refused_with_the_role_it_needs(confluent_cloud):
+def test_a_key_that_may_not_list_environments_is_refused_with_the_role_it_needs(confluent_cloud):
     finding = check_key(Credential(NO_ROLE_KEY, SECRET, "env"), confluent_cloud.url)
     assert finding.level == FAIL and "(HTTP 403)" in finding.message and "OrganizationAdmin" in finding.message
 
@@ -181,8 +181,9 @@ def test_stack_secrets_are_read_through_the_cli_and_say_so(bare_env, tmp_path, m
 
     credential, [warned, _] = find_credential(stack_file, None, tmp_path)
     assert credential is None and warned.level == WARN
-    assert warned.message == ("confluentcloud:cloudApiKey is set as a secret in Pulumi.keyed.yaml (encrypted there); "
-                              "not validated: reading it needs the Pulumi CLI")
+    assert warned.message == (
+        "confluentcloud:cloudApiKey is set as a secret in Pulumi.keyed.yaml (a `secure:` value, encrypted; the program "
+        "takes it before CONFLUENT_CLOUD_API_KEY); not validated: decrypting it needs the Pulumi CLI")
 
     log = tmp_path / "pulumi.log"
     cli = pulumi_standin(bare_env, secrets={"confluentcloud:cloudApiKey": CLOUD_KEY, "confluentcloud:cloudApiSecret": SECRET}, log=log)
