@@ -46,7 +46,7 @@ FUNCTIONS: dict[str, Feature] = {
     "register_stack_transform": RESOURCE_OPTIONS["transforms"],
     "register_invoke_transform": Feature("invoke transforms", (3, 124, 0), "engine change #16559, first in tag v3.124.0"),
 }
-PROJECT_CONFIG = Feature("typed config in Pulumi.yaml", (3, 44, 0), "pulumi CHANGELOG 3.44.0 (2022-10-24), #10832")
+PROJECT_CONFIG = Feature("typed project config", (3, 44, 0), "pulumi CHANGELOG 3.44.0 (2022-10-24), #10832")
 BASELINE = Feature("the pulumi 3 SDK", (3, 0, 0), "requirements.txt")
 
 VERSION_FORM = re.compile(r"v?(\d+)\.(\d+)\.(\d+)(\S*)")
