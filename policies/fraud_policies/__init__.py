@@ -1,5 +1,5 @@
 """The fraud-detection policy pack: its list of policies (``pack``), the rules by domain (``network``,
-``compute_and_images``, ``data_stores``, ``iam``, ``kubernetes``, ``confluent``, ``tags_and_sizes``) and an offline
+``compute_and_images``, ``data_stores``, ``iam``, ``kms``, ``kubernetes``, ``confluent``, ``tags_and_sizes``) and an offline
 evaluator over the mocked program (``evaluate``).
 
 Imported as ``fraud_policies`` by the pack's ``__main__.py`` (the Pulumi CLI runs it from ``policies/``) and as

@@ -1,4 +1,5 @@
-"""Compute and images: EC2 instances and their volumes (IMDSv2, encryption, no SSH key) and pinned container images."""
+"""Compute and images: EC2 instances and their volumes (IMDSv2, encryption, no SSH key), pinned container images and
+the ECR repository they come from (immutable tags, scanned on push, encrypted with KMS)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +7,7 @@ from typing import Any
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from .kubernetes import pod_containers, pod_spec
-from .resource_types import EBS_VOLUME, EC2_INSTANCE, LAUNCH_TEMPLATE
+from .resource_types import EBS_VOLUME, EC2_INSTANCE, ECR_REPOSITORY, LAUNCH_TEMPLATE
 from .values import as_list, config_with_defaults, get_path, is_true
 
 SSH_DEFAULTS: dict[str, Any] = {"allowSsh": False}
@@ -71,3 +72,32 @@ def image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
     for container in pod_containers(pod_spec(args.resource_type, args.props)):
         if problem := image_problem(container.get("image")):
             report(f"container {container.get('name')!r}: {problem}; pin a version tag or a digest")
+
+
+# --- ECR ------------------------------------------------------------------------------------------------------------
+
+KMS_ENCRYPTION_TYPES = ("KMS", "KMS_DSSE")
+
+
+def ecr_immutable_tags(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A pinned tag is only a pin if nobody can push another image under it (ECR's default is MUTABLE)."""
+    if args.resource_type != ECR_REPOSITORY:
+        return
+    mutability = args.props.get("imageTagMutability")
+    if mutability != "IMMUTABLE":
+        report(f"imageTagMutability is {mutability!r} (unset means MUTABLE): a push could replace the image behind a "
+               f"tag the cluster runs; set IMMUTABLE")
+
+
+def ecr_scan_on_push(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == ECR_REPOSITORY and not is_true(get_path(args.props, "imageScanningConfiguration", "scanOnPush")):
+        report("imageScanningConfiguration.scanOnPush is not true: pushed images are not scanned for known vulnerabilities")
+
+
+def ecr_kms_encryption(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != ECR_REPOSITORY:
+        return
+    types = [get_path(c, "encryptionType") for c in as_list(args.props.get("encryptionConfigurations"))]
+    if not any(kind in KMS_ENCRYPTION_TYPES for kind in types):
+        report(f"encryptionConfigurations encryptionType is {types[0] if types else None!r}: encrypt images with KMS "
+               f"({' or '.join(KMS_ENCRYPTION_TYPES)})")

@@ -1,5 +1,6 @@
 """Confluent Cloud: connectors keep secrets out of plain config and do not log in as admins, sink topics have a
-producer, and Flink tables can be rebuilt."""
+producer, Flink tables can be rebuilt, connector accounts hold no organization or environment admin role, ACLs name
+their topics, and EnvironmentAdmin is left only where Basic clusters offer nothing narrower."""
 from __future__ import annotations
 
 import re
@@ -9,7 +10,15 @@ from typing import Any
 from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 
 from .plaintext_secrets import is_secret_key, secret_value_kind
-from .resource_types import CONNECTOR, FLINK_STATEMENT, OPENSEARCH_DOMAIN, REDSHIFT_CLUSTER
+from .resource_types import (
+    CONNECTOR,
+    FLINK_STATEMENT,
+    KAFKA_ACL,
+    KAFKA_CLUSTER,
+    OPENSEARCH_DOMAIN,
+    REDSHIFT_CLUSTER,
+    ROLE_BINDING,
+)
 from .values import get_path
 
 
@@ -144,3 +153,72 @@ def sink_topics_have_producers(args: StackValidationArgs, report: ReportViolatio
             if topic not in flink_tables and not from_cdc(topic):
                 report(f"{sink.name} reads topic {topic!r}, which no Flink statement (CREATE TABLE) and no CDC source "
                        f"(topic.prefix + table.include.list) of this stack produces", sink.urn)
+
+
+# --- role bindings and ACLs -----------------------------------------------------------------------------------
+# Roles from https://docs.confluent.io/cloud/current/security/access-control/rbac/predefined-rbac-roles.html (read
+# 2026-12-01): OrganizationAdmin and AccountAdmin act on the whole organization (AccountAdmin manages every user and
+# service account), EnvironmentAdmin on everything in one environment.
+ORGANIZATION_ADMIN_ROLES = frozenset({"OrganizationAdmin", "AccountAdmin"})
+ENVIRONMENT_ADMIN_ROLES = frozenset({"EnvironmentAdmin"})
+# Admin roles over every resource of an environment or of the whole organization.
+WIDE_ADMIN_ROLES = ENVIRONMENT_ADMIN_ROLES | {"OrganizationAdmin"}
+# Cluster types on which Confluent Cloud offers role bindings on single topics, groups and transactional IDs (same page).
+GRANULAR_RBAC_CLUSTER_TYPES = ("standard", "enterprises", "dedicated", "freights")
+ENVIRONMENT_IN_CRN = re.compile(r"/environment=([^/]+)")
+
+
+def _principal_id(principal: Any) -> str | None:
+    return principal.split(":", 1)[1] if isinstance(principal, str) and ":" in principal else None
+
+
+def connector_accounts_not_admin(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A connector's service account is the one its config names in kafka.service.account.id."""
+    accounts = {(r.props.get("configNonsensitive") or {}).get("kafka.service.account.id")
+                for r in args.resources if r.resource_type == CONNECTOR} - {None}
+    for binding in args.resources:
+        if binding.resource_type != ROLE_BINDING:
+            continue
+        role = binding.props.get("roleName")
+        if role in ORGANIZATION_ADMIN_ROLES | ENVIRONMENT_ADMIN_ROLES and _principal_id(binding.props.get("principal")) in accounts:
+            report(f"{binding.name} makes a connector's service account {role}: bind it only to what it reads and "
+                   f"writes (ACLs or cluster-level roles)", binding.urn)
+
+
+def acls_scoped(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != KAFKA_ACL or args.props.get("permission") == "DENY":
+        return
+    props = args.props
+    if props.get("resourceName") in ("*", ""):
+        report(f"{props.get('operation')} on {props.get('resourceType')} {props.get('resourceName')!r} covers every "
+               f"resource of that type: name it, or a prefix of it")
+    if props.get("patternType") not in ("LITERAL", "PREFIXED"):
+        report(f"patternType is {props.get('patternType')!r}: use LITERAL or PREFIXED")
+    if props.get("principal") in ("User:*", "*"):
+        report(f"principal is {props.get('principal')!r}: an ACL names one principal")
+
+
+def _granular(cluster: PolicyResource) -> bool:
+    return any(cluster.props.get(kind) not in (None, []) for kind in GRANULAR_RBAC_CLUSTER_TYPES)
+
+
+def _clusters_in_scope(crn: Any, clusters: list[PolicyResource]) -> list[PolicyResource]:
+    """The stack's Kafka clusters a crnPattern reaches: those of its environment, or all for the organization."""
+    match = ENVIRONMENT_IN_CRN.search(crn) if isinstance(crn, str) else None
+    if match is None:
+        return clusters if isinstance(crn, str) else []
+    return [c for c in clusters if get_path(c.props, "environment", "id") == match.group(1)]
+
+
+def environment_admin_only_on_basic(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Basic clusters have no role bindings on single topics, so a principal that creates topics there needs an
+    environment-wide role; on Standard and larger clusters it can get exactly the topics, groups and transactional
+    IDs it uses, so an admin role over them is more than it needs."""
+    clusters = [r for r in args.resources if r.resource_type == KAFKA_CLUSTER]
+    for binding in args.resources:
+        if binding.resource_type != ROLE_BINDING or binding.props.get("roleName") not in WIDE_ADMIN_ROLES:
+            continue
+        granular = sorted(c.name for c in _clusters_in_scope(binding.props.get("crnPattern"), clusters) if _granular(c))
+        if granular:
+            report(f"{binding.name} grants {binding.props.get('roleName')} over {', '.join(granular)}, where role bindings "
+                   f"on single topics, groups and transactional IDs exist: bind those instead", binding.urn)

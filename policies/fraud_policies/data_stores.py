@@ -1,4 +1,5 @@
-"""Data stores: Redshift and OpenSearch encrypted, not anonymously reachable, and public only behind named groups."""
+"""Data stores: Redshift and OpenSearch encrypted at rest and in transit, not anonymously reachable, public only behind
+named groups, and Redshift kept on a patched version."""
 from __future__ import annotations
 
 import re
@@ -7,7 +8,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
-from .resource_types import OPENSEARCH_DOMAIN, OPENSEARCH_DOMAIN_POLICY, REDSHIFT_CLUSTER
+from .resource_types import OPENSEARCH_DOMAIN, OPENSEARCH_DOMAIN_POLICY, REDSHIFT_CLUSTER, REDSHIFT_PARAMETER_GROUP
 from .values import as_json, as_list, get_path, is_false, is_true, policy_statements
 
 
@@ -25,6 +26,25 @@ def redshift_public_needs_security_groups(args: ResourceValidationArgs, report: 
         return
     if not as_list(args.props.get("vpcSecurityGroupIds")):
         report("publiclyAccessible is true without vpcSecurityGroupIds: the cluster would get the VPC default group")
+
+
+def redshift_require_ssl(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A parameter group states require_ssl=true itself: Redshift's engine default is true only since 2025-01-10
+    (https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-parameter-groups.html, read 2026-12-01), and
+    a group that says false lets clients connect without TLS."""
+    if args.resource_type != REDSHIFT_PARAMETER_GROUP:
+        return
+    values = [get_path(p, "value") for p in as_list(args.props.get("parameters")) if get_path(p, "name") == "require_ssl"]
+    if not values:
+        report("parameters do not set require_ssl: set it to true so TLS does not hang on the engine default")
+    for value in values:
+        if not is_true(value):
+            report(f"parameters require_ssl is {value!r}: clients could connect without TLS")
+
+
+def redshift_allow_version_upgrade(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == REDSHIFT_CLUSTER and is_false(args.props.get("allowVersionUpgrade")):
+        report("allowVersionUpgrade is false: the cluster would miss engine patches in its maintenance window")
 
 
 # --- OpenSearch ---------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Network: internet-open ingress on security groups, inline or standalone, and who may be open to the web."""
+"""Network: internet-open ingress on security groups, inline or standalone, who may be open to the web, and security
+groups whose rules are declared one way and say why they exist."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -6,18 +7,32 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 
-from .resource_types import GROUP_TYPES, LOAD_BALANCER_TYPES, REDSHIFT_CLUSTER, SECURITY_GROUP_RULE, VPC_INGRESS_RULE
+from .resource_types import (
+    GROUP_TYPES,
+    LOAD_BALANCER_TYPES,
+    REDSHIFT_CLUSTER,
+    SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
+    VPC_EGRESS_RULE,
+    VPC_INGRESS_RULE,
+)
 from .values import as_int, as_list, is_true, is_world
 
+# The standalone rule type of each direction (aws.vpc rules carry one direction each; ec2 SecurityGroupRule has `type`).
+STANDALONE_RULE_DIRECTIONS = {"ingress": VPC_INGRESS_RULE, "egress": VPC_EGRESS_RULE}
+DIRECTION_OF_STANDALONE_RULE = {rule_type: direction for direction, rule_type in STANDALONE_RULE_DIRECTIONS.items()}
+# What pulumi-aws writes when a group is given no description: it says nothing about the group.
+PROVIDER_DEFAULT_DESCRIPTION = "Managed by Pulumi"
 
-def ingress_entries(resource_type: str, props: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every ingress permission a security-group resource declares, as {protocol, from, to, cidrs}."""
+
+def rule_entries(resource_type: str, props: Mapping[str, Any], direction: str = "ingress") -> list[dict[str, Any]]:
+    """Every permission of one direction a security-group resource declares, as {protocol, from, to, cidrs}."""
     if resource_type in GROUP_TYPES:
         raw = [(entry, entry.get("protocol"), entry.get("cidrBlocks"), entry.get("ipv6CidrBlocks"))
-               for entry in as_list(props.get("ingress")) if isinstance(entry, Mapping)]
-    elif resource_type == SECURITY_GROUP_RULE and props.get("type") == "ingress":
+               for entry in as_list(props.get(direction)) if isinstance(entry, Mapping)]
+    elif resource_type == SECURITY_GROUP_RULE and props.get("type") == direction:
         raw = [(props, props.get("protocol"), props.get("cidrBlocks"), props.get("ipv6CidrBlocks"))]
-    elif resource_type == VPC_INGRESS_RULE:
+    elif resource_type == STANDALONE_RULE_DIRECTIONS.get(direction):
         raw = [(props, props.get("ipProtocol"), props.get("cidrIpv4"), props.get("cidrIpv6"))]
     else:
         return []
@@ -49,7 +64,7 @@ def _describe(entry: Mapping[str, Any]) -> str:
 
 
 def _world_ingress(resource_type: str, props: Mapping[str, Any]) -> list[tuple[dict[str, Any], str]]:
-    return [(entry, cidr) for entry in ingress_entries(resource_type, props) for cidr in entry["cidrs"] if is_world(cidr)]
+    return [(entry, cidr) for entry in rule_entries(resource_type, props) for cidr in entry["cidrs"] if is_world(cidr)]
 
 
 def no_world_ingress(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -107,3 +122,55 @@ def public_redshift_groups_closed(args: StackValidationArgs, report: ReportViola
             for opening in _closed_to_world(group, args.resources):
                 report(f"{cluster.name} is publicly accessible through a security group open to the internet: {opening}",
                        cluster.urn)
+
+
+# --- how rules are declared -----------------------------------------------------------------------------------
+
+
+def _direction(resource: PolicyResource) -> str | None:
+    if resource.resource_type == SECURITY_GROUP_RULE:
+        return resource.props.get("type")
+    return DIRECTION_OF_STANDALONE_RULE.get(resource.resource_type)
+
+
+def _permissions(entries: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    return {(e["protocol"], e["from"], e["to"], cidr) for e in entries for cidr in e["cidrs"] or [""]}
+
+
+def security_group_rules_not_mixed(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A group that lists its rules of one direction inline owns them all: a standalone rule of that direction on it
+    is removed by the group's next update and re-added by its own, on every `pulumi up`. After a refresh the group's
+    state also lists the standalone rules, so only inline permissions that no standalone rule explains count."""
+    for group in args.resources:
+        if group.resource_type not in GROUP_TYPES:
+            continue
+        for direction in ("ingress", "egress"):
+            standalone = [r for r in args.resources
+                          if _direction(r) == direction and any(g.urn == group.urn for g in _groups_of(r))]
+            if not standalone:
+                continue
+            explained = _permissions([e for r in standalone for e in rule_entries(r.resource_type, r.props, direction)])
+            inline = _permissions(rule_entries(group.resource_type, group.props, direction)) - explained
+            if inline:
+                names = ", ".join(sorted(r.name for r in standalone))
+                report(f"{group.name} declares {direction} rules inline and has standalone {direction} rules ({names}): "
+                       f"declare the rules of one direction one way", group.urn)
+
+
+def _described(text: Any) -> bool:
+    return isinstance(text, str) and bool(text.strip()) and text.strip() != PROVIDER_DEFAULT_DESCRIPTION
+
+
+def security_group_descriptions(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    if args.resource_type == SECURITY_GROUP:
+        if not _described(props.get("description")):
+            report(f"description is not set (the provider writes {PROVIDER_DEFAULT_DESCRIPTION!r}): say what the group "
+                   f"guards")
+        for direction in ("ingress", "egress"):
+            for index, entry in enumerate(as_list(props.get(direction))):
+                if isinstance(entry, Mapping) and not _described(entry.get("description")):
+                    report(f"{direction}[{index}] has no description: say who the rule lets in or out")
+    elif args.resource_type in (SECURITY_GROUP_RULE, VPC_INGRESS_RULE, VPC_EGRESS_RULE):
+        if not _described(props.get("description")):
+            report("description is not set: say who the rule lets in or out")
