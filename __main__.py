@@ -35,6 +35,10 @@ aws_provider = aws.Provider(
 )
 aws_opts = pulumi.ResourceOptions(providers=[aws_provider])
 
+# What needs the clouds' own answers is checked next, still before any resource of the stack is registered (so
+# `pulumi preview` fails here): the Oracle host's memory.
+stack_settings.check_oracle_instance_memory(settings.oracle.instance_type, pulumi.InvokeOptions(provider=aws_provider))
+
 network = NetworkStack(
     settings.prefix,
     NetworkStackArgs(

@@ -7,6 +7,7 @@ never gets as far as a half-created stack.
 """
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pulumi
+import pulumi_aws as aws
+from pulumi.runtime import config as runtime_config
 
 PROJECT = "fraud-detection"
 
@@ -24,6 +27,12 @@ TOPIC_PREFIX_FORM = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,31}$")
 ORACLE_SCHEMA_FORM = re.compile(r"^[A-Z][A-Z0-9_]{0,29}$")
 TAG_VALUE_FORM = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 IMAGE_FORM = re.compile(r"^[\w.\-/:]+(@sha256:[0-9a-f]{64}|:[\w.\-]{1,128})$")
+MOVING_TAGS = ("latest",)  # a tag that names whatever was pushed last pins nothing
+# Oracle's installation guide for XE on Linux, "System Requirements": RAM "1 gigabyte minimum, 2 gigabytes
+# recommended" (https://docs.oracle.com/en/database/oracle/oracle-database/18/xeinl/system-requirements.html,
+# read 2026-12-01). The host also runs the OS and Docker next to XE, so the stack asks for the recommended
+# figure (judgement: the documented minimum would leave nothing for them).
+ORACLE_XE_MIN_MEMORY_MIB = 2048
 # Redshift refuses the first three as the admin; the stack creates the last for the sink connector.
 RESERVED_REDSHIFT_USERS = ("admin", "awsuser", "root", "fraud_sink")
 
@@ -76,6 +85,15 @@ def _matches(form: re.Pattern) -> Callable[[str], bool]:
     return lambda value: bool(form.match(value))
 
 
+def _pinned_image(value: str) -> bool:
+    """An image reference with a digest, or with a tag other than a moving one such as ``latest``."""
+    if not IMAGE_FORM.match(value):
+        return False
+    if "@sha256:" in value:
+        return True
+    return value.rsplit(":", 1)[1] not in MOVING_TAGS
+
+
 KEYS: tuple[Key, ...] = (
     Key("owner", str, None, _matches(TAG_VALUE_FORM), "a team or person for the owner tag, 1-256 tag-safe characters", required=True),
     # Network
@@ -83,17 +101,18 @@ KEYS: tuple[Key, ...] = (
     Key("azCount", int, 3, _between(2, 4), "an integer from 2 to 4"),
     Key("natPerAz", bool, False, None, "true or false"),
     # Oracle
-    Key("oracleInstanceType", str, "t3.large", _matches(INSTANCE_TYPE_FORM), "an EC2 instance type such as t3.large"),
+    Key("oracleInstanceType", str, "t3.large", _matches(INSTANCE_TYPE_FORM), "an EC2 instance type such as t3.large, with at least 2048 MiB of memory (checked against EC2 at preview)"),
     Key("oracleVolumeGb", int, 60, _between(40, 500), "an integer from 40 to 500 (GiB)"),
-    Key("oracleImage", str, "container-registry.oracle.com/database/express:21.3.0-xe", _matches(IMAGE_FORM), "a container image with an explicit tag or digest (not latest)"),
+    Key("oracleImage", str, "container-registry.oracle.com/database/express:21.3.0-xe", _pinned_image, "a container image with an explicit tag other than latest, or a digest"),
     Key("oracleReadyTimeoutMinutes", int, 40, _between(5, 120), "an integer from 5 to 120 (minutes)"),
     Key("oracleSshKeyName", str, "", None, "the name of an EC2 key pair, or empty for none (Session Manager is the default way in)"),
-    Key("oracleSshCidrs", list, [], lambda v: _cidr_list(v, allow_empty=True) and "0.0.0.0/0" not in v, "a list of IPv4 CIDRs other than 0.0.0.0/0"),
+    # The host's own security group holds them next to the VPC's rule; AWS allows 60 inbound rules per group.
+    Key("oracleSshCidrs", list, [], lambda v: _cidr_list(v, allow_empty=True) and "0.0.0.0/0" not in v and len(v) <= 59, "a list of at most 59 IPv4 CIDRs other than 0.0.0.0/0"),
     # EKS and the app
     Key("eksPublicAccessCidrs", list, None, _cidr_list, "a non-empty list of IPv4 CIDRs allowed to reach the Kubernetes API, e.g. [\"198.51.100.7/32\"]", required=True),
     Key("appIngressCidrs", list, ["0.0.0.0/0"], _cidr_list, "a non-empty list of IPv4 CIDRs allowed to reach the web app"),
     Key("appReplicas", int, 2, _between(1, 10), "an integer from 1 to 10"),
-    Key("appImage", str, "", lambda v: v == "" or (bool(IMAGE_FORM.match(v)) and not v.endswith(":latest")), "empty (build from app/) or an image reference with a pinned tag or digest, not :latest"),
+    Key("appImage", str, "", lambda v: v == "" or _pinned_image(v), "empty (build from app/) or an image reference with a pinned tag or digest, not :latest"),
     Key("appGunicornWorkers", int, 2, _between(1, 16), "an integer from 1 to 16"),
     Key("appSeedUsers", int, 1000, _between(1, 100000), "an integer from 1 to 100000"),
     Key("appStreamIntervalMs", int, 1000, _between(100, 60000), "an integer from 100 to 60000 (milliseconds)"),
@@ -232,6 +251,45 @@ def _read(config: pulumi.Config, key: Key, problems: list[str]) -> Any:
     return value
 
 
+def _stack_config_keys() -> set[str]:
+    """Every config key the engine handed the program: the SDK holds them in its runtime config, set from the
+    PULUMI_CONFIG variable by the language host (or by ``set_all_config`` under mocks)."""
+    return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+
+
+def _undeclared(keys: set[str]) -> list[str]:
+    """Problems for keys in the project namespace that no ``Key`` declares.
+
+    The Pulumi CLI does not catch them: since pulumi/pulumi#11192 (the fix of #11127, Oct 2022) it checks only
+    the keys Pulumi.yaml declares (missing required ones, wrong types), so a typo such as ``azcount`` would
+    silently leave ``azCount`` at its default.
+    """
+    declared = {key.name for key in KEYS}
+    by_lower = {name.lower(): name for name in declared}
+    problems = []
+    for key in sorted(k for k in keys if k.startswith(f"{PROJECT}:")):
+        name = key.split(":", 1)[1]
+        if name in declared:
+            continue
+        guess = by_lower.get(name.lower()) or next(iter(difflib.get_close_matches(name, sorted(declared), n=1)), None)
+        hint = f"; did you mean {PROJECT}:{guess}?" if guess else ""
+        problems.append(f"{key}: not a key of this project (Pulumi.yaml does not declare it, so nothing would read it){hint}")
+    return problems
+
+
+def check_oracle_instance_memory(instance_type: str, opts: pulumi.InvokeOptions | None = None) -> int:
+    """The memory (MiB) of the Oracle host's instance type, read from EC2's instance-type data in the stack's
+    region; raises SettingsError when it is below what Oracle XE needs. A plain invoke, so ``pulumi preview``
+    fails here, before anything is created, instead of the boot failing 40 minutes into ``pulumi up``."""
+    memory = int(aws.ec2.get_instance_type(instance_type=instance_type, opts=opts).memory_size)
+    if memory < ORACLE_XE_MIN_MEMORY_MIB:
+        raise SettingsError([
+            f"{PROJECT}:oracleInstanceType: {instance_type} has {memory} MiB of memory; Oracle XE needs at least "
+            f"{ORACLE_XE_MIN_MEMORY_MIB} MiB (Oracle's recommended RAM for XE), e.g. t3.large"
+        ])
+    return memory
+
+
 def _confluent_credential(config: pulumi.Config, name: str, env: str, problems: list[str]) -> pulumi.Output[str]:
     secret = config.get_secret(name)
     if secret is None and os.environ.get(env):
@@ -250,6 +308,7 @@ def load() -> Settings:
     problems: list[str] = []
     config = pulumi.Config(PROJECT)
     values = {key.name: _read(config, key, problems) for key in KEYS}
+    problems.extend(_undeclared(_stack_config_keys()))
 
     region = pulumi.Config("aws").get("region") or ""
     if not AWS_REGION_FORM.match(region):

@@ -18,7 +18,29 @@ CONFLUENT_ORG_CRN = f"crn://confluent.cloud/organization={CONFLUENT_ORG_ID}"
 FLINK_REST_ENDPOINT = f"https://flink.{REGION}.aws.confluent.cloud"
 SCHEMA_REGISTRY_ENDPOINT = f"https://psrc-mock.{REGION}.aws.confluent.cloud"
 
+# EC2's DescribeInstanceTypes answer (MemoryInfo.SizeInMiB) for the types the stacks and tests use, as
+# recorded from the EC2 API in moto 5.2.5 (moto/ec2/resources/instance_types.json.gz, github.com/getmoto/moto,
+# read 2026-12-01); the same figures as the GiB column of AWS's general purpose instance specifications.
+INSTANCE_TYPE_MEMORY_MIB = {
+    "t3.nano": 512,
+    "t3.micro": 1024,
+    "t3.small": 2048,
+    "t3.medium": 4096,
+    "t3.large": 8192,
+    "t3.xlarge": 16384,
+    "m5.large": 8192,
+}
+
 Outputs = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def _instance_type(args: dict[str, Any]) -> dict[str, Any]:
+    name = args["instanceType"]
+    if name not in INSTANCE_TYPE_MEMORY_MIB:
+        # EC2 answers an unknown type with InvalidInstanceType; a real type missing here needs its figure added.
+        raise ValueError(f"no EC2 instance type {name!r} in the mocked answers (mockcloud/answers.py knows "
+                         f"{', '.join(sorted(INSTANCE_TYPE_MEMORY_MIB))})")
+    return {"instanceType": name, "memorySize": INSTANCE_TYPE_MEMORY_MIB[name], "id": name}
 
 RESOURCE_OUTPUTS: dict[str, Outputs] = {
     # --- network ---
@@ -147,6 +169,7 @@ INVOKE_RESULTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "registryId": args.get("registryId", ACCOUNT_ID),
         "id": REGION,
     },
+    "aws:ec2/getInstanceType:getInstanceType": _instance_type,
     "aws:index/getPartition:getPartition": lambda args: {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
     "aws:index/getRegion:getRegion": lambda args: {"name": REGION, "region": REGION, "id": REGION},
     "aws:ssm/getParameter:getParameter": lambda args: {

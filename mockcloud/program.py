@@ -1,7 +1,8 @@
 """Runs the whole Pulumi program under mocks and records every registration for assertions.
 
-``run_program("dev")`` evaluates ``__main__.py`` with the config of ``Pulumi.dev.yaml`` (plus test
-credentials for Confluent Cloud) and returns a ``Program``: every resource with its type, name, real
+``run_program("dev")`` checks the config of ``Pulumi.dev.yaml`` (plus test credentials for Confluent Cloud)
+against the project's ``config:`` schema as the Pulumi CLI does (``mockcloud.config_schema``), evaluates
+``__main__.py`` with it and the declared defaults, and returns a ``Program``: every resource with its type, name, real
 inputs, parent, dependencies, provider and which inputs were secret, every invoke, and the stack
 outputs with their secretness. The mock monitor is Pulumi's own; we only listen to the requests.
 """
@@ -21,10 +22,12 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings as runtime_settings
 
+from mockcloud import config_schema
 from mockcloud.answers import INVOKE_RESULTS, RESOURCE_OUTPUTS
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
+PROJECT_FILE = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+PROJECT = PROJECT_FILE["name"]
 SECRET_SIG = rpc._special_secret_sig  # the SDK's own marker for a secret value on the wire
 TEST_CREDENTIALS = {
     "confluentcloud:cloudApiKey": "TESTCLOUDKEY",
@@ -230,12 +233,15 @@ def run_program(
     remove: Iterable[str] = (),
     credentials: bool = True,
     main: str | Path = "__main__.py",
+    skip_config_validation: bool = False,
 ) -> Program:
     """Evaluate ``__main__.py`` for a stack under mocks and return everything it registered.
 
     ``overrides`` sets or replaces config keys (namespaced, e.g. ``fraud-detection:azCount``),
     ``remove`` deletes keys, ``credentials=False`` leaves out the Confluent Cloud credentials,
-    ``main`` runs another program file (relative to the repository root) with the same stack config.
+    ``main`` runs another program file (relative to the repository root) with the same stack config,
+    ``skip_config_validation`` skips the CLI's schema check as ``pulumi up --skip-config-validation`` does
+    (defaults still apply), so that what the program itself checks can be seen.
     """
     config = stack_config(stack)
     if credentials:
@@ -243,6 +249,10 @@ def run_program(
     config.update(overrides or {})
     for key in remove:
         config.pop(key, None)
+    schema = PROJECT_FILE.get("config") or {}
+    if not skip_config_validation:
+        config_schema.validate(stack, config, PROJECT, schema)
+    config = config_schema.with_defaults(config, PROJECT, schema)
 
     invokes: list[Invoke] = []
     monitor = RecordingMonitor(StackMocks(invokes))
