@@ -7,6 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 import settings as stack_settings
+from components.confluent_egress import connect_egress_cidrs
 from components.network import NetworkStack, NetworkStackArgs
 from components.oracle_db import OracleDb, OracleDbArgs
 from components.eks_app import EksApp, EksAppArgs
@@ -36,8 +37,10 @@ aws_provider = aws.Provider(
 aws_opts = pulumi.ResourceOptions(providers=[aws_provider])
 
 # What needs the clouds' own answers is checked next, still before any resource of the stack is registered (so
-# `pulumi preview` fails here): the Oracle host's memory.
+# `pulumi preview` fails here): the Oracle host's memory, and whether Confluent's connector egress ranges fit
+# the security-group quotas (plain invokes: their results shape the security groups, so they cannot be Outputs).
 stack_settings.check_oracle_instance_memory(settings.oracle.instance_type, pulumi.InvokeOptions(provider=aws_provider))
+connect_egress = connect_egress_cidrs(settings.region)
 
 network = NetworkStack(
     settings.prefix,
@@ -70,7 +73,7 @@ oracle = OracleDb(
         vpc_id=network.vpc_id,
         vpc_cidr=network.vpc_cidr,
         subnet_id=network.public_subnet_ids[0],
-        connector_cidrs=kafka.connect_egress_cidrs,
+        connector_cidrs=connect_egress,
         parameter_path=f"/{settings.prefix}/oracle",
     ),
     opts=aws_opts,
@@ -157,7 +160,7 @@ redshift = RedshiftWarehouse(
         vpc_id=network.vpc_id,
         vpc_cidr=network.vpc_cidr,
         subnet_ids=network.public_subnet_ids,
-        connector_cidrs=kafka.connect_egress_cidrs,
+        connector_cidrs=connect_egress,
     ),
     opts=aws_opts,
 )
@@ -169,7 +172,7 @@ opensearch = OpenSearchDashboard(
     OpenSearchDashboardArgs(
         settings=settings.opensearch,
         name_prefix=settings.prefix,
-        connector_cidrs=kafka.connect_egress_cidrs,
+        connector_cidrs=connect_egress,
     ),
     opts=aws_opts,
 )

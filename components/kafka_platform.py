@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_confluentcloud as confluentcloud
 
-from components.confluent_egress import connect_egress_cidrs
 from settings import ConfluentSettings
 
 CLOUD = "AWS"
@@ -76,7 +75,6 @@ class KafkaPlatform(pulumi.ComponentResource):
     connector_service_account_id: pulumi.Output[str]
     sink_service_account_id: pulumi.Output[str]
     flink_principal_id: pulumi.Output[str]
-    connect_egress_cidrs: pulumi.Output[list[str]]
     source_acls: list[pulumi.Resource]
     sink_acls: list[pulumi.Resource]
     flink_access: list[pulumi.Resource]
@@ -280,7 +278,6 @@ class KafkaPlatform(pulumi.ComponentResource):
         self.connector_service_account_id = source_account.id
         self.sink_service_account_id = sink_account.id
         self.flink_principal_id = flink_account.id
-        self.connect_egress_cidrs = connect_egress_cidrs(args.region, invoke)
         self.register_outputs(
             {
                 "environment_id": self.environment_id,
@@ -295,6 +292,5 @@ class KafkaPlatform(pulumi.ComponentResource):
                 "connector_service_account_id": self.connector_service_account_id,
                 "sink_service_account_id": self.sink_service_account_id,
                 "flink_principal_id": self.flink_principal_id,
-                "connect_egress_cidrs": self.connect_egress_cidrs,
             }
         )

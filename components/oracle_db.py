@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.confluent_egress import ConnectorIngress, ConnectorIngressArgs
 from components.oracle_readiness import OracleReadiness
 from settings import OracleSettings
 
@@ -116,24 +118,13 @@ def oracle_safe_password(generated: str) -> str:
     return generated[first_letter:] + generated[:first_letter]
 
 
-def validated_cidrs(connector_cidrs: list[str], vpc_cidr: str) -> list[str]:
-    """Sources allowed to reach 1521; refuses anything that would open the database to the whole internet."""
-    allowed = sorted(set(connector_cidrs) | {vpc_cidr})
-    wide_open = [cidr for cidr in allowed if cidr.endswith("/0")]
-    if wide_open or not connector_cidrs:
-        raise ValueError(
-            f"OracleDb connector_cidrs: expected the Confluent CONNECT egress CIDRs, got {connector_cidrs!r}"
-        )
-    return allowed
-
-
 @dataclass
 class OracleDbArgs:
     settings: OracleSettings
     vpc_id: pulumi.Input[str]
     vpc_cidr: pulumi.Input[str]
     subnet_id: pulumi.Input[str]  # a public subnet: Confluent Cloud connects over the internet
-    connector_cidrs: pulumi.Input[list[str]]
+    connector_cidrs: Sequence[str]  # Confluent CONNECT egress ranges (confluent_egress.connect_egress_cidrs)
     parameter_path: str  # SSM Parameter Store path of the passwords and the status, e.g. /fraud-dev/oracle
 
 
@@ -258,15 +249,19 @@ class OracleDb(pulumi.ComponentResource):
         )
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.id, opts=child)  # a role's id is its name
 
+        # Confluent's ranges get groups of their own (as many as they need); this group admits the VPC.
+        connectors = ConnectorIngress(
+            f"{name}-connector-ingress",
+            ConnectorIngressArgs(vpc_id=args.vpc_id, port=PORT, service="Oracle listener", connector_cidrs=args.connector_cidrs),
+            opts=child,
+        )
         ingress = [
             aws.ec2.SecurityGroupIngressArgs(
-                description="Oracle listener from Confluent Cloud connectors and the VPC",
+                description="Oracle listener from the VPC",
                 protocol="tcp",
                 from_port=PORT,
                 to_port=PORT,
-                cidr_blocks=pulumi.Output.all(args.connector_cidrs, args.vpc_cidr).apply(
-                    lambda values: validated_cidrs(list(values[0]), values[1])
-                ),
+                cidr_blocks=[args.vpc_cidr],
             )
         ]
         if settings.ssh_key_name:
@@ -282,7 +277,7 @@ class OracleDb(pulumi.ComponentResource):
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
-            description="Oracle XE: 1521 from Confluent Cloud egress and the VPC only",
+            description="Oracle XE: 1521 from the VPC (Confluent egress: connector-ingress groups)",
             ingress=ingress,
             # Outbound to the internet: package and image downloads, SSM and Session Manager endpoints.
             egress=[
@@ -319,7 +314,7 @@ class OracleDb(pulumi.ComponentResource):
             instance_type=settings.instance_type,
             subnet_id=args.subnet_id,
             associate_public_ip_address=True,
-            vpc_security_group_ids=[security_group.id],
+            vpc_security_group_ids=[security_group.id, *connectors.security_group_ids],
             iam_instance_profile=profile.id,  # an instance profile's id is its name
             key_name=settings.ssh_key_name or None,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(

@@ -19,8 +19,8 @@ as the MD5 hash Redshift accepts in its place, inside a statement kept secret in
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.confluent_egress import ConnectorIngress, ConnectorIngressArgs
 from components.passwords import generated_password
 from settings import RedshiftSettings
 
@@ -61,17 +62,6 @@ def node_layout(node_count: int) -> dict:
     if node_count == 1:
         return {"cluster_type": "single-node", "number_of_nodes": 1}
     return {"cluster_type": "multi-node", "number_of_nodes": node_count}
-
-
-def allowed_cidrs(connector_cidrs: list[str], vpc_cidr: str) -> list[str]:
-    """Sources allowed on 5439: Confluent's egress ranges and the VPC; refuses anything world-wide."""
-    if not connector_cidrs:
-        raise ValueError("RedshiftWarehouse connector_cidrs: expected Confluent's CONNECT egress CIDRs, got none")
-    allowed = sorted(set(connector_cidrs) | {vpc_cidr})
-    for cidr in allowed:
-        if ipaddress.ip_network(cidr, strict=False).prefixlen == 0:
-            raise ValueError(f"RedshiftWarehouse: {cidr} would open Redshift to the whole internet")
-    return allowed
 
 
 def sql_name(kind: str, value: str) -> str:
@@ -108,7 +98,7 @@ class RedshiftWarehouseArgs:
     vpc_id: pulumi.Input[str]
     vpc_cidr: pulumi.Input[str]
     subnet_ids: pulumi.Input[list[str]]  # PUBLIC subnets: Confluent Cloud connects over the internet
-    connector_cidrs: pulumi.Input[list[str]]  # Confluent CONNECT egress ranges
+    connector_cidrs: Sequence[str]  # Confluent CONNECT egress ranges (confluent_egress.connect_egress_cidrs)
 
 
 class RedshiftWarehouse(pulumi.ComponentResource):
@@ -141,19 +131,23 @@ class RedshiftWarehouse(pulumi.ComponentResource):
             opts=child,
         )
 
+        # Confluent's ranges get groups of their own (as many as they need); this group admits the VPC.
+        connectors = ConnectorIngress(
+            f"{name}-connector-ingress",
+            ConnectorIngressArgs(vpc_id=args.vpc_id, port=PORT, service="Redshift", connector_cidrs=args.connector_cidrs),
+            opts=child,
+        )
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
-            description="Redshift: 5439 from Confluent Cloud connector egress and the VPC only",
+            description="Redshift: 5439 from the VPC (Confluent egress: connector-ingress groups)",
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
-                    description="Redshift from Confluent Cloud connectors and the VPC",
+                    description="Redshift from the VPC",
                     protocol="tcp",
                     from_port=PORT,
                     to_port=PORT,
-                    cidr_blocks=pulumi.Output.all(args.connector_cidrs, args.vpc_cidr).apply(
-                        lambda values: allowed_cidrs(list(values[0]), values[1])
-                    ),
+                    cidr_blocks=[args.vpc_cidr],
                 )
             ],
             # No egress rules: the group is stateful, so answers flow back; the cluster opens no connections.
@@ -203,7 +197,7 @@ class RedshiftWarehouse(pulumi.ComponentResource):
             publicly_accessible=True,
             cluster_subnet_group_name=subnet_group.name,
             cluster_parameter_group_name=parameter_group.name,
-            vpc_security_group_ids=[security_group.id],
+            vpc_security_group_ids=[security_group.id, *connectors.security_group_ids],
             **snapshot,
             tags={"Name": identifier},
             opts=child,  # the SDK keeps masterPassword secret in the state

@@ -9,14 +9,12 @@ from collections import Counter
 import pytest
 
 from components import oracle_db
-from components.confluent_egress import _prefixes
 from components.oracle_db import (
     AMI_PARAMETER,
     SQL_SCRIPTS,
     ScriptTemplate,
     oracle_safe_password,
     render_user_data,
-    validated_cidrs,
 )
 from mockcloud.program import Program, run_program
 from tests.oracle_boot import boot_config
@@ -135,9 +133,9 @@ def test_ssh_only_with_a_key_and_only_from_the_configured_cidrs(with_ssh):
 
 def test_listener_only_from_confluent_egress_and_the_vpc(dev):
     listener = [rule for rule in ingress_rules(dev) if rule["fromPort"] == 1521]
-    assert len(listener) == 1
-    assert listener[0]["toPort"] == 1521 and listener[0]["protocol"] == "tcp"
-    assert sorted(listener[0]["cidrBlocks"]) == sorted([*CONFLUENT_EGRESS, "10.40.0.0/16"])
+    assert all(rule["toPort"] == 1521 and rule["protocol"] == "tcp" for rule in listener)
+    sources = [cidr for rule in listener for cidr in rule["cidrBlocks"]]
+    assert sorted(sources) == sorted([*CONFLUENT_EGRESS, "10.40.0.0/16"])
     egress_lookup = dev.invokes_of("confluentcloud:index/getIpAddresses:getIpAddresses")
     assert [invoke.args["filter"] for invoke in egress_lookup] == [
         {"clouds": ["AWS"], "regions": [REGION], "services": ["CONNECT"], "addressTypes": ["EGRESS"]}
@@ -151,30 +149,11 @@ def test_nothing_in_oracle_is_open_to_the_internet_inbound(dev, with_ssh):
             assert "::/0" not in rule.get("ipv6CidrBlocks", [])
         standalone = oracle_resources(program, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         assert all(r.inputs.get("cidrIpv4") != "0.0.0.0/0" and r.inputs.get("cidrIpv6") != "::/0" for r in standalone)
-        instance = only(program, INSTANCE)
-        sg = only(program, SECURITY_GROUP)
-        assert instance.inputs["vpcSecurityGroupIds"] == [f"{sg.name}-id"]
-
-
-def test_listener_refuses_a_wide_open_or_empty_source_list():
-    assert validated_cidrs(["52.28.10.0/24"], "10.40.0.0/16") == ["10.40.0.0/16", "52.28.10.0/24"]
-    with pytest.raises(ValueError, match="connector_cidrs"):
-        validated_cidrs(["0.0.0.0/0"], "10.40.0.0/16")
-    with pytest.raises(ValueError, match="connector_cidrs"):
-        validated_cidrs([], "10.40.0.0/16")
-
-
-def test_confluent_egress_lookup_refuses_an_empty_answer():
-    class Address:
-        def __init__(self, prefix):
-            self.ip_prefix = prefix
-
-    assert _prefixes([Address("3.1.0.0/24"), Address("1.2.3.0/28"), Address("3.1.0.0/24")], REGION) == [
-        "1.2.3.0/28",
-        "3.1.0.0/24",
-    ]
-    with pytest.raises(ValueError, match="no CONNECT egress"):
-        _prefixes([], REGION)
+        # The host carries exactly the groups declared here: its own and the connector-ingress ones.
+        groups = oracle_resources(program, SECURITY_GROUP)
+        own = program.named("fraud-dev-oracle-sg")
+        assert only(program, INSTANCE).inputs["vpcSecurityGroupIds"][0] == f"{own.name}-id"
+        assert sorted(only(program, INSTANCE).inputs["vpcSecurityGroupIds"]) == sorted(f"{g.name}-id" for g in groups)
 
 
 # --- secrets ---
@@ -318,8 +297,9 @@ def test_instance_waits_for_its_parameters_and_permissions(dev):
 def test_everything_is_a_child_of_the_component_on_the_aws_provider(dev):
     oracle = component(dev)
     aws_provider = dev.one("pulumi:providers:aws")
+    ingress = dev.one("fraud:egress:ConnectorIngress", "fraud-dev-oracle-connector-ingress")
     for resource in oracle_resources(dev):
-        assert resource.parent == oracle.urn
+        assert resource.parent in (oracle.urn, ingress.urn)
         assert resource.name.startswith("fraud-dev-oracle-")
         if resource.type.startswith("aws:"):
             assert resource.provider.startswith(aws_provider.urn)

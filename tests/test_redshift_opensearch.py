@@ -15,7 +15,6 @@ from components.opensearch import TLS_POLICY, access_policy, domain_name, load_s
 from components.redshift import (
     PREPARE_SINK_USER_SQL,
     SINK_USER,
-    allowed_cidrs,
     cluster_identifier,
     md5_password_hash,
     node_layout,
@@ -159,24 +158,21 @@ def test_tls_is_required_through_the_parameter_group(dev):
 def test_only_confluent_egress_and_the_vpc_reach_5439(stack, request):
     program = request.getfixturevalue(stack)
     cluster = redshift(program, CLUSTER)
-    group = redshift(program, SECURITY_GROUP)
-    assert cluster.inputs["vpcSecurityGroupIds"] == [f"{group.name}-id"]
-    assert group.urn in cluster.property_dependencies["vpcSecurityGroupIds"]
+    groups = parts(program, "fraud:redshift:RedshiftWarehouse", SECURITY_GROUP)
+    own = redshift_part(program, SECURITY_GROUP, "sg")
+    # Its own group first, then the connector-ingress groups; every one declared here (the policy can check it).
+    assert cluster.inputs["vpcSecurityGroupIds"][0] == f"{own.name}-id"
+    assert sorted(cluster.inputs["vpcSecurityGroupIds"]) == sorted(f"{g.name}-id" for g in groups)
+    assert {g.urn for g in groups} <= set(cluster.property_dependencies["vpcSecurityGroupIds"])
     vpc_cidr = program.config.get(f"{NS}:vpcCidr", "10.40.0.0/16")
-    [rule] = group.inputs["ingress"]
-    assert (rule["protocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 5439, 5439)
-    assert sorted(rule["cidrBlocks"]) == sorted(CONFLUENT_EGRESS + [vpc_cidr])
-    assert group.inputs.get("egress", []) == []
-    for entry in group.inputs["ingress"] + group.inputs.get("egress", []):
-        assert all(ipaddress.ip_network(c).prefixlen > 0 for c in entry.get("cidrBlocks", [])), entry
-
-
-def test_allowed_cidrs_refuses_the_world_and_an_empty_list():
-    assert allowed_cidrs(["52.28.10.0/24", "52.28.10.0/24"], "10.40.0.0/16") == ["10.40.0.0/16", "52.28.10.0/24"]
-    with pytest.raises(ValueError, match="whole internet"):
-        allowed_cidrs(["0.0.0.0/0"], "10.40.0.0/16")
-    with pytest.raises(ValueError, match="CONNECT egress"):
-        allowed_cidrs([], "10.40.0.0/16")
+    rules = [rule for group in groups for rule in group.inputs["ingress"]]
+    assert {(rule["protocol"], rule["fromPort"], rule["toPort"]) for rule in rules} == {("tcp", 5439, 5439)}
+    assert sorted(c for rule in rules for c in rule["cidrBlocks"]) == sorted(CONFLUENT_EGRESS + [vpc_cidr])
+    assert own.inputs["ingress"][0]["cidrBlocks"] == [vpc_cidr]
+    for group in groups:
+        assert group.inputs.get("egress", []) == []
+        for entry in group.inputs["ingress"]:
+            assert all(ipaddress.ip_network(c).prefixlen > 0 for c in entry.get("cidrBlocks", [])), entry
 
 
 @pytest.mark.parametrize("role", ["admin-password", "sink-password"])
