@@ -193,7 +193,6 @@ sinks = SinkConnectors(
         redshift_database=redshift.database,
         redshift_user=redshift.sink_user,
         redshift_password=redshift.sink_password,
-        redshift_schema=redshift.schema,
         redshift_ready=[redshift.sink_user_ready],
         opensearch_endpoint=opensearch.endpoint,
         opensearch_user=opensearch.sink_user,

@@ -1,7 +1,9 @@
 """SinkConnectors: Flink's output topics into Redshift (history) and OpenSearch (the fraud dashboard).
 
 - Redshift sink: the flattened, append-only ``auth_user`` and ``user_transaction`` topics, one table each
-  in the warehouse's schema (``<schema>.<topic>``), created and evolved by the connector.
+  named like the topic, created and evolved by the connector. The name is unqualified on purpose: whether
+  the connector splits ``schema.table`` is not documented, so the table lands in the sink user's own schema
+  through its ``search_path`` (components/redshift_sql/prepare_sink_user.sql) either way.
 - OpenSearch sink: ``flagged_user`` (keyed by account, so upserted: one document per account) and
   ``flagged_transaction`` (append-only, so inserted), one index per topic named like the topic.
 
@@ -45,7 +47,6 @@ class SinkConnectorsArgs:
     redshift_database: pulumi.Input[str]
     redshift_user: pulumi.Input[str]
     redshift_password: pulumi.Input[str]
-    redshift_schema: str
     redshift_ready: Sequence[pulumi.Resource]  # whatever creates the schema and the sink user
     opensearch_endpoint: pulumi.Input[str]  # host name, no scheme
     opensearch_user: pulumi.Input[str]
@@ -88,7 +89,7 @@ def redshift_config(args: SinkConnectorsArgs, name: str) -> dict[str, pulumi.Inp
         "aws.redshift.database": args.redshift_database,
         "auto.create": "true",
         "auto.evolve": "true",
-        "table.name.format": f"{args.redshift_schema}.${{topic}}",
+        "table.name.format": "${topic}",  # unqualified: the sink user's search_path is its schema
         "batch.size": str(REDSHIFT_BATCH_SIZE),
     }
 

@@ -155,3 +155,21 @@ def test_the_statements_run_again_and_a_new_password_replaces_the_old(server, wa
     server.ok(prepare_sink_user_sql(SINK_USER, md5_password_hash(new, SINK_USER), "fraud"), warehouse)
     assert "password authentication failed" in server.refused("SELECT 1", warehouse, SINK_USER, old)
     assert server.ok("SELECT count(*) FROM fraud.user_transaction", warehouse, SINK_USER, new) == "0"
+
+
+def test_an_unqualified_table_of_the_sink_lands_in_its_schema_and_public_stays_closed(server, warehouse, dev):
+    """table.name.format is ${topic}: the connector names tables without a schema (quoted or not, depending on
+    its identifier quoting), and the sink user's search_path puts them in fraud, whatever it does with dots."""
+    [sink] = [r for r in dev.of_type("confluentcloud:index/connector:Connector")
+              if r.inputs["configNonsensitive"]["connector.class"] == "RedshiftSink"]
+    assert sink.inputs["configNonsensitive"]["table.name.format"] == "${topic}"
+    login = {"database": warehouse, "user": SINK_USER, "password": sink_password(dev)}
+    assert server.ok("SHOW search_path", **login) == "fraud"
+    server.ok("CREATE TABLE auth_user (id BIGINT)", **login)
+    server.ok('CREATE TABLE "user_transaction" (id BIGINT)', **login)
+    server.ok("INSERT INTO auth_user VALUES (1)", **login)
+    placed = server.ok("SELECT table_schema || '.' || table_name FROM information_schema.tables "
+                       "WHERE table_name IN ('auth_user', 'user_transaction') ORDER BY 1", warehouse)
+    assert placed.splitlines() == ["fraud.auth_user", "fraud.user_transaction"]
+    assert "permission denied" in server.refused("CREATE TABLE public.auth_user (id BIGINT)", **login)
+    assert "permission denied" in server.refused("SET search_path TO public; CREATE TABLE stray (id INTEGER)", **login)

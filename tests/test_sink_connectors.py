@@ -63,7 +63,7 @@ def test_redshift_sink_has_exactly_the_documented_keys(dev):
         "aws.redshift.database": "fraud",
         "auto.create": "true",
         "auto.evolve": "true",
-        "table.name.format": "fraud.${topic}",
+        "table.name.format": "${topic}",
         "batch.size": "3000",
         "tasks.max": "1",
     }
@@ -187,7 +187,7 @@ def test_opensearch_index_blocks_are_checked():
         return SinkConnectorsArgs(
             display_prefix="fraud-dev", environment_id="env", cluster_id="lkc", service_account_id="sa", access=[],
             produced_topics={}, topic_drops={}, redshift_host="h", redshift_port=5439, redshift_database="d", redshift_user="u",
-            redshift_password="p", redshift_schema="fraud", redshift_ready=[], opensearch_endpoint="e",
+            redshift_password="p", redshift_ready=[], opensearch_endpoint="e",
             opensearch_user="u", opensearch_password="p", opensearch_ready=[], opensearch_indexes=indexes,
         )
 
