@@ -11,7 +11,7 @@ from components.confluent_egress import connect_egress_cidrs
 from components.network import NetworkStack, NetworkStackArgs
 from components.oracle_db import OracleDb, OracleDbArgs
 from components.eks_app import EksApp, EksAppArgs
-from components.kafka_platform import KafkaPlatform, KafkaPlatformArgs
+from components.kafka_platform import KafkaPlatform, KafkaPlatformArgs, flink_table_access
 from components.cdc_source import (
     DEFAULT_DECIMAL_HANDLING_MODE,
     DEFAULT_TIME_PRECISION_MODE,
@@ -60,6 +60,7 @@ kafka = KafkaPlatform(
         region=settings.region,
         display_prefix=settings.prefix,
         sink_topics=list(flink_plan.produced_tables),
+        flink_tables=flink_table_access(flink_plan),
     ),
 )
 

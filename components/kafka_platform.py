@@ -5,7 +5,9 @@ with only the grants Confluent documents for that duty:
 
 - ``cdc-source``: the Oracle XStream source connector (writes the CDC topics);
 - ``sink``: the Redshift and OpenSearch sink connectors (read Flink's output topics);
-- ``flink``: the principal the Flink statements run as;
+- ``flink``: the principal the Flink statements run as: on Standard and larger clusters only the topic,
+  subject, transactional-ID and group bindings its statements need (``FlinkTableAccess``); on Basic, which
+  has no such bindings, EnvironmentAdmin, as Confluent's broad-access setup for Flink service accounts;
 - ``platform-manager``: owns the API keys this stack itself uses (Kafka key for managing ACLs, Schema
   Registry key for the CDC readiness gate, Flink key for submitting statements).
 
@@ -14,12 +16,14 @@ key waits for them. Keys leave this component only as secrets.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_confluentcloud as confluentcloud
 
+from components.flink_pool import StatementPlan, altered_tables
 from settings import ConfluentSettings
 
 CLOUD = "AWS"
@@ -28,6 +32,60 @@ ENTERPRISE_AVAILABILITY = {"SINGLE_ZONE": "LOW", "MULTI_ZONE": "HIGH"}
 # Topic/group prefixes Confluent's managed sink connectors use for their own bookkeeping topics and groups.
 SINK_BOOKKEEPING_TOPICS = ("dlq-lcc", "success-lcc", "error-lcc")
 SINK_GROUP_PREFIX = "connect-lcc"
+# "RBAC permissions for operations on granular Kafka resources (topics, consumer groups, and transactional IDs)
+# are supported only on Standard, Enterprise, Dedicated, and Freight clusters" (Predefined RBAC Roles in
+# Confluent Cloud, https://docs.confluent.io/cloud/current/security/access-control/rbac/predefined-rbac-roles.html,
+# read 2026-12-01). Of the types this stack offers, Basic has none.
+GRANULAR_RBAC_CLUSTER_TYPES = ("standard", "enterprise")
+# Flink's own transactional IDs (and consumer groups) start with this (Grant Role-Based Access in Confluent
+# Cloud for Apache Flink, https://docs.confluent.io/cloud/current/flink/operate-and-deploy/flink-rbac.html).
+FLINK_INTERNAL_PREFIX = "_confluent-flink_"
+# A table's schemas live in the subjects <topic>-key and <topic>-value (Schema Registry's default
+# TopicNameStrategy); a table without a key has no key subject, and a binding on it grants nothing.
+SUBJECT_SUFFIXES = ("-key", "-value")
+DEAD_LETTER_TARGET = re.compile(r"'error-handling\.log\.target'\s*=\s*'([^']+)'")
+SQL_COMMENT = re.compile(r"--[^\n]*")
+
+
+@dataclass(frozen=True)
+class FlinkTableAccess:
+    """What the Flink statements do with which table (= topic plus its subjects), as Confluent's Flink RBAC
+    page layers it: reading needs DeveloperRead on topic and subjects; writing DeveloperWrite on the topic and
+    DeveloperRead on the subjects; creating a table, or altering one, DeveloperManage on the topic and
+    DeveloperWrite on the subjects."""
+
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    creates: frozenset[str] = frozenset()
+    alters: frozenset[str] = frozenset()
+
+    def grants(self) -> list[tuple[str, str, str]]:
+        """(resource kind ``topic`` or ``subject``, resource name, role), each once, in a stable order."""
+        found: set[tuple[str, str, str]] = set()
+        for tables, topic_role, subject_role in (
+            (self.reads, "DeveloperRead", "DeveloperRead"),
+            (self.writes, "DeveloperWrite", "DeveloperRead"),
+            (self.creates | self.alters, "DeveloperManage", "DeveloperWrite"),
+        ):
+            for table in tables:
+                found.add(("topic", table, topic_role))
+                found.update(("subject", f"{table}{suffix}", subject_role) for suffix in SUBJECT_SUFFIXES)
+        return sorted(found)
+
+
+def flink_table_access(plan: StatementPlan) -> FlinkTableAccess:
+    """The tables of ``flink/`` by what its statements do with them: the tables they create (and fill), the
+    dead-letter tables Confluent creates for them ('error-handling.log.target'), the tables they alter, and
+    everything else they read (the CDC topics, and created tables read downstream)."""
+    creates: set[str] = set(plan.produced_tables)
+    alters: set[str] = set()
+    reads: set[str] = set()
+    for statement in plan.statements:
+        altered = altered_tables(statement.sql)
+        alters |= altered
+        reads |= set(statement.touches) - set(statement.creates) - altered
+        creates.update(DEAD_LETTER_TARGET.findall(SQL_COMMENT.sub("", statement.sql)))
+    return FlinkTableAccess(frozenset(reads), frozenset(creates), frozenset(creates), frozenset(alters))
 
 
 @dataclass
@@ -36,6 +94,7 @@ class KafkaPlatformArgs:
     region: str
     display_prefix: str  # project and stack, e.g. fraud-dev
     sink_topics: Sequence[str] = ()  # the topics the sink connectors read (Flink's output tables)
+    flink_tables: FlinkTableAccess = FlinkTableAccess()  # what the Flink statements do with which table
 
 
 def cluster_type_args(cluster_type: str, availability: str) -> dict:
@@ -182,14 +241,32 @@ class KafkaPlatform(pulumi.ComponentResource):
 
         # --- Flink: the key owner submits statements that run as the flink principal --------------------
         # Confluent's documented setup: the key owner is FlinkDeveloper in the environment and Assigner on
-        # the principal. The principal is EnvironmentAdmin as in Confluent's Flink quickstart: the statements
-        # create and drop topics and schemas (CTAS, DROP TABLE), read the CDC topics and schemas, and commit
-        # consumer groups and transactions. Role bindings on single topics, groups and transactional IDs exist
-        # only on Standard and larger clusters (dev is Basic); narrowing this for those is not verifiable
-        # without a Confluent account, so it is left as a documented open point.
-        flink_principal_admin = role_binding(
-            "flink-environment-admin", flink_account, "EnvironmentAdmin", environment.resource_name
-        )
+        # the principal. The principal gets what its statements need (flink_rbac.html, "least-privilege
+        # approach"): FlinkDeveloper, Flink's transactional IDs and groups, and per table the topic and subject
+        # roles of FlinkTableAccess. A Basic cluster has no role bindings on topics, groups or transactional
+        # IDs, so there the principal is EnvironmentAdmin (the page's "broad-access approach").
+        if settings.cluster_type in GRANULAR_RBAC_CLUSTER_TYPES:
+            kafka_crn = pulumi.Output.concat(cluster.rbac_crn, "/kafka=", cluster.id)
+            flink_internal = f"{FLINK_INTERNAL_PREFIX}*"
+            flink_principal_access = [
+                role_binding("flink-developer", flink_account, "FlinkDeveloper", environment.resource_name),
+                role_binding("flink-transactions-read", flink_account, "DeveloperRead",
+                             pulumi.Output.concat(kafka_crn, "/transactional-id=", flink_internal)),
+                role_binding("flink-transactions-write", flink_account, "DeveloperWrite",
+                             pulumi.Output.concat(kafka_crn, "/transactional-id=", flink_internal)),
+                # Groups: an earlier revision of the page asked for this "so Flink can commit its offsets back".
+                role_binding("flink-groups-manage", flink_account, "DeveloperManage",
+                             pulumi.Output.concat(kafka_crn, "/group=", flink_internal)),
+            ]
+            for kind, resource, role in args.flink_tables.grants():
+                crn = (pulumi.Output.concat(kafka_crn, "/topic=", resource) if kind == "topic"
+                       else pulumi.Output.concat(schema_registry.resource_name, "/subject=", resource))
+                access = role.removeprefix("Developer").lower()
+                flink_principal_access.append(role_binding(f"flink-{kind}-{resource}-{access}", flink_account, role, crn))
+        else:
+            flink_principal_access = [
+                role_binding("flink-environment-admin", flink_account, "EnvironmentAdmin", environment.resource_name)
+            ]
         manager_flink_developer = role_binding(
             "platform-manager-flink-developer", manager_account, "FlinkDeveloper", environment.resource_name
         )
@@ -199,7 +276,7 @@ class KafkaPlatform(pulumi.ComponentResource):
             "Assigner",
             pulumi.Output.concat(organization.resource_name, "/service-account=", flink_account.id),
         )
-        self.flink_access = [flink_principal_admin, manager_flink_developer, manager_flink_assigner]
+        self.flink_access = [*flink_principal_access, manager_flink_developer, manager_flink_assigner]
         flink_key = api_key(
             "flink",
             "Flink API key of the platform manager: submits the statements (as the flink principal)",

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from components import flink_pool
+from components.kafka_platform import FLINK_INTERNAL_PREFIX, FlinkTableAccess, flink_table_access
 from settings import SettingsError
 from mockcloud.program import Program, Resource, run_program
 from mockcloud.answers import (
@@ -110,6 +111,90 @@ def test_role_bindings_are_exactly_the_documented_ones(dev):
     }
     assert not any(role in ("OrganizationAdmin",) for _, role, _ in grants(dev))
     assert not any(p == principal(dev, "sink") for p, _, _ in grants(dev))  # sinks get ACLs only
+
+
+def test_dev_flink_principal_keeps_environment_admin_because_basic_has_no_granular_bindings(dev):
+    """Basic clusters take no role bindings on topics, groups or transactional IDs (Predefined RBAC Roles in
+    Confluent Cloud), so dev uses the broad-access setup of Confluent's Flink RBAC page."""
+    assert dev.one(CLUSTER).inputs["basic"] == {}
+    flink = {(role, crn) for p, role, crn in grants(dev) if p == principal(dev, "flink")}
+    assert flink == {("EnvironmentAdmin", f"{CONFLUENT_ORG_CRN}/environment={dev.outputs['confluentEnvironmentId']}")}
+
+
+def flink_grants(program: Program) -> set[tuple[str, str]]:
+    """(role, crn) of the flink principal's role bindings."""
+    return {(role, crn) for p, role, crn in grants(program) if p == principal(program, "flink")}
+
+
+def test_ha_flink_principal_gets_only_what_its_statements_need(ha):
+    environment_crn = f"{CONFLUENT_ORG_CRN}/environment={ha.outputs['confluentEnvironmentId']}"
+    kafka_crn = f"{environment_crn}/cloud-cluster={ha.outputs['kafkaClusterId']}/kafka={ha.outputs['kafkaClusterId']}"
+    subject_crn = f"{environment_crn}/schema-registry=lsrc-mock/subject="
+    assert ha.one(CLUSTER).inputs["standard"] == {}
+    found = flink_grants(ha)
+    assert not {role for role, _ in found} & {"EnvironmentAdmin", "OrganizationAdmin", "CloudClusterAdmin", "ResourceOwner"}
+    # The base layer: Flink itself, its transactions and its groups, by Flink's internal prefix only.
+    assert {
+        ("FlinkDeveloper", environment_crn),
+        ("DeveloperRead", f"{kafka_crn}/transactional-id={FLINK_INTERNAL_PREFIX}*"),
+        ("DeveloperWrite", f"{kafka_crn}/transactional-id={FLINK_INTERNAL_PREFIX}*"),
+        ("DeveloperManage", f"{kafka_crn}/group={FLINK_INTERNAL_PREFIX}*"),
+    } <= found
+    plan = flink_pool.plan_statements(flink_pool.FLINK_DIR)
+    created = set(plan.produced_tables)
+    cdc = {"fd.SAMPLE.AUTH_USER", "fd.SAMPLE.USER_TRANSACTION"}
+    dead_letters = {"cdc_auth_user_errors", "cdc_user_transaction_errors"}
+    for table in created | dead_letters:  # created and filled by the statements
+        assert {("DeveloperManage", f"{kafka_crn}/topic={table}"), ("DeveloperWrite", f"{kafka_crn}/topic={table}"),
+                ("DeveloperWrite", f"{subject_crn}{table}-value"), ("DeveloperRead", f"{subject_crn}{table}-value")} <= found
+    for table in cdc:  # read, and their table options altered; never written
+        assert {("DeveloperRead", f"{kafka_crn}/topic={table}"), ("DeveloperManage", f"{kafka_crn}/topic={table}"),
+                ("DeveloperRead", f"{subject_crn}{table}-value"), ("DeveloperWrite", f"{subject_crn}{table}-value")} <= found
+        assert ("DeveloperWrite", f"{kafka_crn}/topic={table}") not in found
+    # Nothing else: every topic or subject grant names one of these tables, never a wildcard.
+    topics = {crn.rsplit("/topic=", 1)[1] for _, crn in found if "/topic=" in crn}
+    assert topics == created | cdc | dead_letters
+    subjects = {crn.rsplit("/subject=", 1)[1] for _, crn in found if "/subject=" in crn}
+    assert subjects == {f"{table}{suffix}" for table in topics for suffix in ("-key", "-value")}
+    assert not [crn for _, crn in found if crn.endswith("*") and FLINK_INTERNAL_PREFIX not in crn]
+
+
+def test_ha_flink_key_and_statements_wait_for_every_grant_of_the_principal(ha):
+    bindings = [r for r in ha.of_type(ROLE_BINDING) if r.inputs["principal"] == principal(ha, "flink")]
+    flink_key = key(ha, "flink")
+    assert all(ha.depends_on(flink_key, binding) for binding in bindings)
+    for statement in ha.of_type("confluentcloud:index/flinkStatement:FlinkStatement"):
+        assert {b.urn for b in bindings} <= set(statement.dependencies), statement.name
+
+
+def test_flink_grants_follow_the_plan_not_a_list(tmp_path):
+    """A new table in flink/ gets its grants; the reads, creates and alters come from the SQL itself."""
+    for path in sorted(flink_pool.FLINK_DIR.glob("*.sql")):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "99_big_spenders.sql").write_text(
+        "CREATE TABLE big_spenders AS SELECT account_id FROM user_transaction WHERE amount > 5000"
+    )
+    access = flink_table_access(flink_pool.plan_statements(tmp_path))
+    assert "big_spenders" in access.creates and "big_spenders" in access.writes
+    assert "user_transaction" in access.reads
+    assert access.alters == {"fd.SAMPLE.AUTH_USER", "fd.SAMPLE.USER_TRANSACTION"}
+    assert {"cdc_auth_user_errors", "cdc_user_transaction_errors"} <= access.creates
+    assert ("topic", "big_spenders", "DeveloperManage") in access.grants()
+    assert ("subject", "big_spenders-value", "DeveloperWrite") in access.grants()
+    # With another topic prefix and schema, the CDC tables follow them.
+    renamed = flink_table_access(flink_pool.plan_statements(flink_pool.FLINK_DIR, "shop", "SALES"))
+    assert renamed.alters == {"shop.SALES.AUTH_USER", "shop.SALES.USER_TRANSACTION"}
+
+
+def test_table_access_maps_to_the_documented_roles():
+    grants_of = FlinkTableAccess(reads=frozenset({"r"}), writes=frozenset({"w"}), creates=frozenset({"c"}),
+                                 alters=frozenset({"a"})).grants()
+    assert set(grants_of) == {
+        ("topic", "r", "DeveloperRead"), ("subject", "r-key", "DeveloperRead"), ("subject", "r-value", "DeveloperRead"),
+        ("topic", "w", "DeveloperWrite"), ("subject", "w-key", "DeveloperRead"), ("subject", "w-value", "DeveloperRead"),
+        ("topic", "c", "DeveloperManage"), ("subject", "c-key", "DeveloperWrite"), ("subject", "c-value", "DeveloperWrite"),
+        ("topic", "a", "DeveloperManage"), ("subject", "a-key", "DeveloperWrite"), ("subject", "a-value", "DeveloperWrite"),
+    }
 
 
 def test_source_and_sink_acls_are_the_documented_sets(dev):
