@@ -30,8 +30,8 @@ IMAGE_FORM = re.compile(r"^[\w.\-/:]+(@sha256:[0-9a-f]{64}|:[\w.\-]{1,128})$")
 MOVING_TAGS = ("latest",)  # a tag that names whatever was pushed last pins nothing
 # Oracle's installation guide for XE on Linux, "System Requirements": RAM "1 gigabyte minimum, 2 gigabytes
 # recommended" (https://docs.oracle.com/en/database/oracle/oracle-database/18/xeinl/system-requirements.html,
-# read 2026-12-01). The host also runs the OS and Docker next to XE, so the stack asks for the recommended
-# figure (judgement: the documented minimum would leave nothing for them).
+# the 18c edition, read 2026-12-01; the 21c edition's page could not be read). The host also runs the OS and
+# Docker next to XE, so the stack asks for the recommended figure (judgement: the minimum leaves them nothing).
 ORACLE_XE_MIN_MEMORY_MIB = 2048
 # Redshift refuses the first three as the admin; the stack creates the last for the sink connector.
 RESERVED_REDSHIFT_USERS = ("admin", "awsuser", "root", "fraud_sink")
@@ -101,7 +101,7 @@ KEYS: tuple[Key, ...] = (
     Key("azCount", int, 3, _between(2, 4), "an integer from 2 to 4"),
     Key("natPerAz", bool, False, None, "true or false"),
     # Oracle
-    Key("oracleInstanceType", str, "t3.large", _matches(INSTANCE_TYPE_FORM), "an EC2 instance type such as t3.large, with at least 2048 MiB of memory (checked against EC2 at preview)"),
+    Key("oracleInstanceType", str, "t3.large", _matches(INSTANCE_TYPE_FORM), f"an EC2 instance type such as t3.large, with at least {ORACLE_XE_MIN_MEMORY_MIB} MiB of memory (checked against EC2 at preview)"),
     Key("oracleVolumeGb", int, 60, _between(40, 500), "an integer from 40 to 500 (GiB)"),
     Key("oracleImage", str, "container-registry.oracle.com/database/express:21.3.0-xe", _pinned_image, "a container image with an explicit tag other than latest, or a digest"),
     Key("oracleReadyTimeoutMinutes", int, 40, _between(5, 120), "an integer from 5 to 120 (minutes)"),

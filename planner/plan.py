@@ -56,11 +56,11 @@ def run(stack: str, sets: list[str] = (), price_region: str | None = None, table
         overrides[key] = _parse_value(value)
 
     import settings as stack_settings
-    from mockcloud import run_program
+    from mockcloud import StackConfigError, run_program
 
     try:
         program = run_program(stack, overrides=overrides)
-    except stack_settings.SettingsError as error:
+    except (StackConfigError, stack_settings.SettingsError) as error:
         raise PlanError(str(error)) from None
 
     return build(program, stack, str(_stack_region(stack, overrides)), price_region, table)

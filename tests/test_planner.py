@@ -151,3 +151,11 @@ def test_cli_reports_bad_config_with_the_key_named():
     assert result.returncode != 0
     assert "fraud-detection:azCount" in result.stderr and "from 2 to 4" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_cli_reports_a_wrong_type_and_an_undeclared_key_as_pulumi_would_refuse_them():
+    wrong_type = _cli("--stack", "dev", "--set", "fraud-detection:natPerAz=sometimes")
+    assert wrong_type.returncode != 0 and "Traceback" not in wrong_type.stderr + wrong_type.stdout
+    assert "configuration key 'natPerAz' must be of type 'boolean'" in wrong_type.stderr
+    typo = _cli("--stack", "dev", "--set", "fraud-detection:azcount=2")
+    assert typo.returncode != 0 and "did you mean fraud-detection:azCount?" in typo.stderr
