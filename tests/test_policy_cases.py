@@ -398,14 +398,6 @@ def test_every_policy_has_a_violating_case(policy_name: str):
 
 # --- and on our own stacks ----------------------------------------------------------------------------------------
 
-# Findings our stacks are known to have, by (policy, stack): the resources named. Each is advisory in that stack's
-# policy config and explained in policies/README.md.
-KNOWN_ON_OUR_STACKS = {
-    # Issue 18.5: ha's Flink principal still holds EnvironmentAdmin until its least-privilege bindings land.
-    ("confluent-environment-admin-only-on-basic", "ha"): {"fraud-ha-kafka-flink-environment-admin"},
-}
-
-
 @pytest.fixture(scope="module")
 def strict_reports(dev, ha) -> dict[str, evaluate.Report]:
     """Every policy as mandatory, with each stack's own policy properties (sizes, SSH, replicas)."""
@@ -420,13 +412,7 @@ def strict_reports(dev, ha) -> dict[str, evaluate.Report]:
 def test_every_policy_passes_our_stacks(policy_name: str, strict_reports):
     for stack, report in strict_reports.items():
         flagged = {f.resource_name or "the stack" for f in report.findings if f.policy == policy_name}
-        assert flagged <= KNOWN_ON_OUR_STACKS.get((policy_name, stack), set()), (stack, flagged)
-
-
-@pytest.mark.parametrize("policy_name, stack", sorted(KNOWN_ON_OUR_STACKS))
-def test_known_findings_on_our_stacks_are_advisory_there(policy_name: str, stack: str):
-    policy = pack.policy(policy_name)
-    assert evaluate.load_config(evaluate.config_path(stack)).level(policy) == EnforcementLevel.ADVISORY
+        assert not flagged, (stack, flagged)
 
 
 # --- the README says the same ------------------------------------------------------------------------------------
