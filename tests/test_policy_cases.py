@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import pytest
-from pulumi_policy import EnforcementLevel, PolicyResource
+from pulumi_policy import PolicyResource
 
 from policies.fraud_policies import evaluate, pack
 from policies.fraud_policies import resource_types as types
