@@ -81,7 +81,7 @@ oracle = OracleDb(
 )
 
 # == EksApp ==
-# Pods reach Oracle on its private IP inside the VPC; the migration Job waits for the database to be ready.
+# Pods reach Oracle on its private IP inside the VPC; the Job (migrate, then seed) waits for the database gate.
 app = EksApp(
     f"{settings.prefix}-app",
     EksAppArgs(
@@ -121,7 +121,7 @@ cdc = OracleCdcSource(
         connect_user=oracle.connect_user,
         connect_password=oracle.connect_password,
         oracle_ready=oracle.ready,
-        tables_ready=[app.migration_job],
+        first_rows=[app.migration_job],
         access=kafka.source_acls,
         decimal_handling_mode=flink_plan.cdc_modes.get("decimal.handling.mode", DEFAULT_DECIMAL_HANDLING_MODE),
         time_precision_mode=flink_plan.cdc_modes.get("time.precision.mode", DEFAULT_TIME_PRECISION_MODE),

@@ -1,10 +1,11 @@
 """OracleCdcSource: the Oracle XStream CDC source connector and the gate that waits for its topics' schemas.
 
-The connector is created only once the database says XStream is ready, the app's tables exist (Confluent
-validates the config against the live database) and its service account has its grants; depending on the
-grants also means destroy deletes the connector before them. It writes ``<prefix>.<SCHEMA>.<TABLE>`` topics
-with Avro keys and values; the gate then waits until both value schemas are registered, which is when
-Flink can see the tables.
+The connector is created only once the database gate opens (XStream is ready and the app's tables exist:
+the Oracle host creates them at boot, and Confluent validates the config against the live database) and
+its service account has its grants; depending on the grants also means destroy deletes the connector
+before them. It writes ``<prefix>.<SCHEMA>.<TABLE>`` topics with Avro keys and values. A topic appears only
+once its table has a row, so the gate after it waits for whatever writes the first rows (the app's seeding
+Job) and then until both value schemas are registered, which is when Flink can see the tables.
 """
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ class OracleCdcSourceArgs:
     outbound_server: str
     connect_user: str
     connect_password: pulumi.Input[str]
-    oracle_ready: pulumi.Resource
-    tables_ready: Sequence[pulumi.Resource]  # whatever creates the captured tables (the app's migration job)
+    oracle_ready: pulumi.Resource  # XStream is ready and the captured tables exist
+    first_rows: Sequence[pulumi.Resource]  # whatever writes the tables' first rows (the app's seeding Job)
     access: Sequence[pulumi.Resource]  # the service account's ACLs and role bindings
     decimal_handling_mode: str = DEFAULT_DECIMAL_HANDLING_MODE
     time_precision_mode: str = DEFAULT_TIME_PRECISION_MODE
@@ -109,7 +110,7 @@ class OracleCdcSource(pulumi.ComponentResource):
             config_sensitive={"database.password": pulumi.Output.secret(args.connect_password)},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[args.oracle_ready, *args.tables_ready, *args.access],
+                depends_on=[args.oracle_ready, *args.access],
                 # The connector's name cannot change, so a replacement must remove the old one first.
                 delete_before_replace=True,
             ),
@@ -121,7 +122,7 @@ class OracleCdcSource(pulumi.ComponentResource):
             api_secret=args.schema_registry_api_secret,
             subjects=[f"{topic}-value" for topic in self.topics],
             timeout_seconds=args.settings.cdc_ready_timeout_minutes * 60,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.connector]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.connector, *args.first_rows]),
         )
         self.connector_id = self.connector.id
         self.register_outputs({"connector_id": self.connector_id, "topics": self.topics})

@@ -13,6 +13,7 @@ def boot_config(**changes) -> BootConfig:
         app_password_parameter="/t/oracle/app-password",
         cdc_admin_password_parameter="/t/oracle/cdc-admin-password",
         cdc_connect_password_parameter="/t/oracle/cdc-connect-password",
+        app_schema_parameter="/t/oracle/app-schema-sql",
         recovery_area_gb=20,
     )
     values.update(changes)

@@ -351,9 +351,10 @@ def test_connector_targets_the_platform_and_is_replaced_delete_first(dev):
 def test_connector_waits_for_oracle_and_its_grants(dev):
     connector = source_connector(dev)
     assert dev.depends_on(connector, dev.named("fraud-dev-oracle-ready"))
-    # the tables it captures exist once the app's migration Job has run
-    [migration] = [r for r in dev.of_type("kubernetes:batch/v1:Job") if "-migrate-" in r.name]
-    assert migration.urn in connector.dependencies
+    # the Oracle host creates the captured tables at boot: nothing on the EKS cluster is waited for
+    cluster = dev.one("eks:index:Cluster")
+    assert not dev.depends_on(connector, cluster)
+    assert not any(dev.depends_on(connector, job) for job in dev.of_type("kubernetes:batch/v1:Job"))
     source = principal(dev, "cdc-source")
     grants_of_source = [r for r in dev.of_type(ACL) + dev.of_type(ROLE_BINDING) if r.inputs["principal"] == source]
     assert len(grants_of_source) == 4
@@ -364,6 +365,9 @@ def test_cdc_gate_waits_for_the_connector_and_the_value_subjects(dev):
     gate = dev.named("fraud-dev-cdc-ready")
     assert gate.type == GATE
     assert dev.depends_on(gate, source_connector(dev))
+    # a topic appears with its table's first row: the seeding Job writes them
+    [seeding] = [r for r in dev.of_type("kubernetes:batch/v1:Job") if "-migrate-" in r.name]
+    assert dev.depends_on(gate, seeding)
     assert gate.inputs["subjects"] == ["fd.SAMPLE.AUTH_USER-value", "fd.SAMPLE.USER_TRANSACTION-value"]
     assert gate.inputs["endpoint"] == SCHEMA_REGISTRY_ENDPOINT
     assert gate.inputs["timeout_seconds"] == 20 * 60

@@ -320,8 +320,10 @@ def test_migration_job_waits_for_oracle_and_the_deployment_waits_for_it(dev):
     deployment = dev.one(DEPLOYMENT)
     assert job.urn in deployment.dependencies
     assert dev.depends_on(deployment, gate)
-    # The CDC connector needs the tables the Job creates.
-    assert dev.depends_on(dev.named("fraud-dev-cdc-connector"), job)
+    # The Oracle host creates the tables, so the CDC connector does not wait for the Job; its gate waits for
+    # the rows the Job seeds (a CDC topic appears with its table's first row).
+    assert not dev.depends_on(dev.named("fraud-dev-cdc-connector"), job)
+    assert dev.depends_on(dev.named("fraud-dev-cdc-ready"), job)
     service = dev.one("kubernetes:core/v1:Service")
     assert dev.depends_on(dev.one(INGRESS), service) and dev.depends_on(service, deployment)
 

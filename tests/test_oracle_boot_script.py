@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from components.oracle_db import render_user_data
+from components.oracle_db import app_schema_value, render_user_data
 from tests.oracle_boot import boot_config
 
 INSTANCE_ID = "i-0fake0fake0fake0"
@@ -25,6 +25,7 @@ PASSWORDS = {
     "/t/oracle/cdc-admin-password": "AdminPw_3m8R",
     "/t/oracle/cdc-connect-password": "ConnectPw_5n1T",
 }
+APP_SCHEMA_PARAMETER = "/t/oracle/app-schema-sql"
 # What identifies each SQL script on sqlplus's stdin, in the order the boot script must run them.
 SQL_MARKERS = {
     "cdb_settings": "enable_goldengate_replication",
@@ -32,6 +33,7 @@ SQL_MARKERS = {
     "enable_archivelog": "ALTER DATABASE ARCHIVELOG",
     "pdb_and_logging": "SUPPLEMENTAL LOG DATA",
     "users": "DBMS_XSTREAM_AUTH",
+    "app_schema": "DJANGO_MIGRATIONS",
     "outbound": "CREATE_OUTBOUND",
 }
 
@@ -118,7 +120,8 @@ def host(tmp_path):
         path = bin_dir / name
         path.write_text(body)
         path.chmod(path.stat().st_mode | stat.S_IEXEC)
-    (state / "secrets").write_text("".join(f"{name}={value}\n" for name, value in PASSWORDS.items()))
+    parameters = {**PASSWORDS, APP_SCHEMA_PARAMETER: app_schema_value("SAMPLE")}
+    (state / "secrets").write_text("".join(f"{name}={value}\n" for name, value in parameters.items()))
     user_data = render_user_data(boot_config())
     for host_path, local in (
         ("/var/log/oracle-setup.log", root / "oracle-setup.log"),
@@ -166,7 +169,7 @@ def test_fresh_host_runs_every_step_in_order_and_reports_ready(host):
 def test_passwords_travel_only_on_stdin_and_in_the_container_environment(host):
     run = host()
     assert run.returncode == 0, run.log
-    users, outbound = run.sql_inputs()[4], run.sql_inputs()[5]
+    users, app_schema, outbound = run.sql_inputs()[4:7]
     assert users.splitlines()[:3] == [
         f'DEFINE cdc_admin_password = "{PASSWORDS["/t/oracle/cdc-admin-password"]}"',
         f'DEFINE cdc_connect_password = "{PASSWORDS["/t/oracle/cdc-connect-password"]}"',
@@ -174,6 +177,9 @@ def test_passwords_travel_only_on_stdin_and_in_the_container_environment(host):
     ]
     assert users.splitlines()[3] == "WHENEVER SQLERROR EXIT SQL.SQLCODE"
     assert outbound.splitlines()[0] == f'DEFINE cdc_admin_password = "{PASSWORDS["/t/oracle/cdc-admin-password"]}"'
+    # The app's tables are created as the app's own user, in the PDB, as Django would.
+    assert app_schema.splitlines()[0] == f'DEFINE app_password = "{PASSWORDS["/t/oracle/app-password"]}"'
+    assert 'CONNECT SAMPLE/"&app_password"@//localhost:1521/XEPDB1' in app_schema.splitlines()
     assert run.read("oracle_pwd") == PASSWORDS["/t/oracle/sys-password"]
     for password in PASSWORDS.values():
         for record in (run.log, run.read("docker.args"), run.read("aws.args"), run.status, run.stderr):

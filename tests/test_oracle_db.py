@@ -30,6 +30,7 @@ PLACEHOLDER = re.compile(r"\$\{[a-z][a-z0-9_]*\}")
 PASSWORD_PARAMETERS = {
     f"/fraud-dev/oracle/{role}-password" for role in ("sys", "app", "cdc-admin", "cdc-connect")
 }
+APP_SCHEMA_PARAMETER = "/fraud-dev/oracle/app-schema-sql"
 
 
 def component(program: Program):
@@ -161,7 +162,7 @@ def test_nothing_in_oracle_is_open_to_the_internet_inbound(dev, with_ssh):
 
 def test_passwords_are_securestring_parameters_under_the_stack_path(dev):
     parameters = {r.inputs["name"]: r for r in oracle_resources(dev, PARAMETER)}
-    assert set(parameters) == PASSWORD_PARAMETERS | {"/fraud-dev/oracle/status"}
+    assert set(parameters) == PASSWORD_PARAMETERS | {"/fraud-dev/oracle/status", APP_SCHEMA_PARAMETER}
     for name in PASSWORD_PARAMETERS:
         assert parameters[name].inputs["type"] == "SecureString"
         assert "value" in parameters[name].secret_inputs
@@ -237,12 +238,12 @@ def statements_with(program: Program, action: str) -> list[dict]:
     return found
 
 
-def test_instance_reads_exactly_its_password_parameters(dev):
+def test_instance_reads_exactly_its_password_and_app_schema_parameters(dev):
     readers = statements_with(dev, "ssm:GetParameter")
-    assert len(readers) == 1
-    assert readers[0]["Effect"] == "Allow"
-    assert sorted(readers[0]["Resource"]) == sorted(
-        f"arn:aws:ssm:{REGION}:123456789012:parameter{name}" for name in PASSWORD_PARAMETERS
+    assert all(reader["Effect"] == "Allow" for reader in readers)
+    resources = [arn for reader in readers for arn in ([reader["Resource"]] if isinstance(reader["Resource"], str) else reader["Resource"])]
+    assert sorted(resources) == sorted(
+        f"arn:aws:ssm:{REGION}:123456789012:parameter{name}" for name in PASSWORD_PARAMETERS | {APP_SCHEMA_PARAMETER}
     )
     assert statements_with(dev, "ssm:GetParameters") == []
 
@@ -334,14 +335,14 @@ def test_every_sql_script_stops_on_error(dev):
     user_data = only(dev, INSTANCE).inputs["userData"]
     embedded = re.findall(r"<<'EOF_SQL'\n(.*?)\nEOF_SQL\n", user_data, flags=re.S)
     assert len(embedded) == len(SQL_SCRIPTS)
-    sources = [(oracle_db.SCRIPTS / f"{stem}.sql").read_text() for stem in SQL_SCRIPTS]
+    sources = [(oracle_db.SCRIPTS / f"{stem}.sql").read_text() for stem in (*SQL_SCRIPTS, "app_schema")]
     for sql in [*embedded, *sources]:
         lines = sql.splitlines()
         assert lines[0] == "WHENEVER SQLERROR EXIT SQL.SQLCODE"
         assert lines[1] == "WHENEVER OSERROR EXIT FAILURE"
         assert "SET VERIFY OFF" in sql  # substituted passwords are never echoed
         assert lines[-1] == "EXIT"
-    assert sorted(p.stem for p in oracle_db.SCRIPTS.glob("*.sql")) == sorted(SQL_SCRIPTS)
+    assert sorted(p.stem for p in oracle_db.SCRIPTS.glob("*.sql")) == sorted((*SQL_SCRIPTS, "app_schema"))
 
 
 def test_sql_covers_the_xstream_preparation(dev):

@@ -142,6 +142,10 @@ step "users"
 run_sql users.sql cdc_admin_password "$CDC_ADMIN_PASSWORD" cdc_connect_password "$CDC_CONNECT_PASSWORD" \
   app_password "$APP_PASSWORD"
 
+step "app tables (Django's migrate as SQL, from Parameter Store)"
+secret '${app_schema_parameter}' | base64 -d | gunzip >"$SETUP_DIR/app_schema.sql"
+run_sql app_schema.sql app_password "$APP_PASSWORD"
+
 step "XStream outbound server"
 run_sql outbound.sql cdc_admin_password "$CDC_ADMIN_PASSWORD"
 
