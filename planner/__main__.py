@@ -17,11 +17,42 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
+from planner.costs import CostSummary
 from planner.plan import Plan, PlanError, run
 
 
+GOAL_MINUTES = 30  # issue 16: the dev stack deploys in at most 30 minutes (modeled)
+
+
+def _cost_json(costs: CostSummary) -> dict[str, Any]:
+    return {
+        "knownHourlyUsd": round(costs.known_hourly_usd, 6),
+        "complete": costs.complete,
+        "unknownItems": costs.unknown_items,
+        "label": costs.label,
+        "flinkMaxHourlyUsd": costs.flink_max_hourly_usd,
+        "lines": [dataclasses.asdict(line) for line in costs.lines],
+    }
+
+
+def comparison(plan: Plan) -> list[dict[str, Any]]:
+    """Per price item: quantity and hourly cost here and in the original demo (where the difference comes from)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for side, costs in (("stack", plan.costs), ("originalDemo", plan.original_costs)):
+        for line in costs.lines:
+            row = rows.setdefault(line.item, {"item": line.item, "unit": line.unit, "stack": None, "originalDemo": None})
+            entry = row[side] or {"quantity": 0.0, "hourlyUsd": 0.0, "byLoad": False, "unknown": False}
+            entry["quantity"] += line.quantity or 0.0
+            entry["byLoad"] |= line.quantity is None
+            entry["unknown"] |= line.hourly_usd is None
+            entry["hourlyUsd"] += line.hourly_usd or 0.0
+            row[side] = entry
+    return sorted(rows.values(), key=lambda row: row["item"])
+
+
 def to_json(plan: Plan) -> dict[str, Any]:
-    costs = plan.costs
+    ratio = plan.cost_ratio
+    path = plan.path
     return {
         "stack": plan.stack,
         "region": plan.region,
@@ -29,18 +60,19 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "resources": {"total": sum(plan.type_counts.values()), "byType": plan.type_counts, "tree": plan.tree},
         "policies": plan.policies,
         "cost": {
-            "knownHourlyUsd": round(costs.known_hourly_usd, 6),
-            "complete": costs.complete,
-            "unknownItems": costs.unknown_items,
-            "label": costs.label,
-            "flinkMaxHourlyUsd": costs.flink_max_hourly_usd,
-            "lines": [dataclasses.asdict(line) for line in costs.lines],
+            **_cost_json(plan.costs),
+            "assumptions": plan.assumptions,
+            "originalDemo": _cost_json(plan.original_costs),
+            "ratioToOriginalDemo": None if ratio is None else round(ratio, 4),
+            "comparison": comparison(plan),
         },
         "deployTime": {
-            "totalMinutes": plan.path.total,
-            "criticalPath": [
-                {**dataclasses.asdict(step), "defaultTime": step.key in plan.default_timed} for step in plan.path.steps
-            ],
+            "totalMinutes": path.total,
+            "goalMinutes": GOAL_MINUTES,
+            "withinGoal": path.total <= GOAL_MINUTES,
+            "criticalPath": [{**dataclasses.asdict(step), "basis": plan.bases.get(step.key, "")} for step in path.steps],
+            "unsourcedOnPath": [step.name for step in path.steps if plan.bases.get(step.key) == "unsourced"],
+            "missingTypes": plan.missing_types,
             "createTimes": plan.create_times,
         },
     }
@@ -89,31 +121,62 @@ def render(plan: Plan, console: Console) -> None:
         qty = "by load" if line.quantity is None else f"{line.quantity:g}"
         unit = "UNKNOWN" if line.unit_usd is None else f"${line.unit_usd:g}/{line.unit}"
         hourly = "[red]UNKNOWN[/]" if line.hourly_usd is None else f"${line.hourly_usd:.4f}"
-        cost.add_row(line.resource, line.item, qty, unit, hourly, line.reason)
+        cost.add_row(line.resource, line.item, qty, unit, hourly, line.reason.split(";")[0][:90])
     console.print(cost)
     console.print(f"[bold]Total: {plan.costs.label}[/]")
     if plan.costs.flink_max_hourly_usd is not None:
         console.print(f"Flink ceiling (pool max CFU × CFU price): ${plan.costs.flink_max_hourly_usd:.2f}/h")
+
+    console.rule("Beside the original demo (same price table and assumptions)")
+    side = RichTable()
+    for column in ("item", "this stack", "original demo"):
+        side.add_column(column)
+
+    def cell(entry: dict[str, Any] | None) -> str:
+        if entry is None:
+            return "-"
+        qty = "by load" if entry["byLoad"] else f"{entry['quantity']:g}"
+        money = "UNKNOWN" if entry["unknown"] else f"${entry['hourlyUsd']:.4f}/h"
+        return f"{qty} × → {money}"
+
+    for row in comparison(plan):
+        side.add_row(row["item"], cell(row["stack"]), cell(row["originalDemo"]))
+    console.print(side)
+    console.print(f"This stack: {plan.costs.label}; original demo: {plan.original_costs.label}")
+    ratio = plan.cost_ratio
+    console.print(
+        f"Ratio to the original: {ratio:.0%}" if ratio is not None
+        else "Ratio to the original: not computable while items are UNKNOWN (see the table above)"
+    )
+    console.print("Assumptions for usage-dependent lines (planner/prices.yaml `assumptions`):")
+    for key, value in plan.assumptions.items():
+        console.print(f"  {key}: {value}")
+
     sources = RichTable(title="Price sources (planner/prices.yaml)")
     for column in ("item", "taken", "source"):
         sources.add_column(column)
-    for price_id, source, taken in sorted({(l.item.split(" [")[0], l.source, l.taken) for l in plan.costs.lines}):
+    lines = [*plan.costs.lines, *plan.original_costs.lines]
+    for price_id, source, taken in sorted({(l.item.split(" [")[0], l.source, l.taken) for l in lines}):
         sources.add_row(price_id, taken, source)
     console.print(sources)
 
     console.rule("Modeled deploy time (critical path)")
     path = RichTable()
-    for column in ("start (min)", "resource", "type", "minutes"):
+    for column in ("start (min)", "resource", "type", "minutes", "basis"):
         path.add_column(column)
     for step in plan.path.steps:
-        marker = " *" if step.key in plan.default_timed else ""
-        path.add_row(f"{step.start:g}", step.name, step.type, f"{step.minutes:g}{marker}")
+        path.add_row(f"{step.start:g}", step.name, step.type, f"{step.minutes:g}", plan.bases.get(step.key, ""))
     console.print(path)
-    console.print(f"[bold]Total: {plan.path.total:g} min[/] over {len(plan.path.steps)} steps"
-                  " (* = no sourced create time, default used)")
-    defaults = sorted(t for t, v in plan.create_times.items() if v["default"])
-    if defaults:
-        console.print(f"Types with the default create time *: {', '.join(defaults)}")
+    verdict = "within" if plan.path.total <= GOAL_MINUTES else "[red]over[/]"
+    console.print(f"[bold]Total: {plan.path.total:g} min[/] over {len(plan.path.steps)} steps ({verdict} the {GOAL_MINUTES}-minute goal)")
+    unsourced = [step.name for step in plan.path.steps if plan.bases.get(step.key) == "unsourced"]
+    if unsourced:
+        console.print(f"Unsourced figures on the path (see their reason in the JSON createTimes): {', '.join(unsourced)}")
+    for key, entry in plan.create_times.items():
+        for step in entry.get("steps", []):
+            console.print(f"  {key}: {step['step']} {step['minutes']:g} min ({step['basis']})")
+    if plan.missing_types:
+        console.print(f"[red]Types without a create time in planner/prices.yaml (timed at 0):[/] {', '.join(plan.missing_types)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,6 @@ from typing import Any
 
 from planner.table import Table
 
-HOURS_PER_MONTH = 730  # how AWS converts monthly storage prices to hours
-
 
 @dataclass(frozen=True)
 class CostLine:
@@ -48,60 +46,79 @@ class CostSummary:
 
 
 Line = tuple[str, float | None, str | None]  # (price id, quantity, variant)
-Rule = Callable[[dict[str, Any]], list[Line]]
+Rule = Callable[[dict[str, Any], dict[str, Any]], list[Line]]  # (inputs, assumptions) -> lines
 
 _CONTINUOUS = re.compile(r"^\s*INSERT\b|\bAS\s+SELECT\b", re.IGNORECASE)
 
 
-def _instance(inputs: dict[str, Any]) -> list[Line]:
+def _per_hour(gb_month: float, assumptions: dict[str, Any]) -> float:
+    return gb_month / float(assumptions["hours_per_month"])
+
+
+def _instance(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]:
     lines: list[Line] = [("ec2_instance", 1, inputs.get("instanceType"))]
     if inputs.get("associatePublicIpAddress"):
         lines.append(("public_ipv4", 1, None))
     root = inputs.get("rootBlockDevice") or {}
     if root.get("volumeSize"):
-        lines.append(("ebs_gp3", float(root["volumeSize"]) / HOURS_PER_MONTH, root.get("volumeType")))
+        lines.append(("ebs_gp3", _per_hour(float(root["volumeSize"]), assumptions), root.get("volumeType")))
     return lines
 
 
-def _kafka_cluster(inputs: dict[str, Any]) -> list[Line]:
+def _kafka_cluster(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]:
     if "basic" in inputs:
         return [("confluent_basic_cluster", 1, None)]
     kind = "standard" if "standard" in inputs else "enterprise" if "enterprises" in inputs else "dedicated"
-    return [("confluent_cluster_ecku", None, kind)]
+    return [("confluent_cluster_ecku", 1, kind)]  # at least one eCKU while the cluster exists
 
 
-def _opensearch(inputs: dict[str, Any]) -> list[Line]:
+def _opensearch(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]:
     cluster = inputs.get("clusterConfig") or {}
     count = float(cluster.get("instanceCount") or 1)
     lines: list[Line] = [("opensearch_instance", count, cluster.get("instanceType"))]
     ebs = inputs.get("ebsOptions") or {}
     if ebs.get("volumeSize"):
-        lines.append(("ebs_gp3", count * float(ebs["volumeSize"]) / HOURS_PER_MONTH, ebs.get("volumeType")))
+        lines.append(("opensearch_storage_gp3", count * _per_hour(float(ebs["volumeSize"]), assumptions), ebs.get("volumeType")))
     return lines
 
 
-def _flink_statement(inputs: dict[str, Any]) -> list[Line]:
-    # DDL completes and stops billing; INSERT and CREATE TABLE ... AS SELECT run (at least 1 CFU each).
-    return [("flink_cfu", 1, None)] if _CONTINUOUS.search(inputs.get("statement") or "") else []
+def _connector(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]:
+    config = inputs.get("configNonsensitive") or {}
+    return [("connector", float(assumptions["connector_tasks"]), config.get("connector.class"))]
+
+
+def _flink_statement(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]:
+    # DDL completes and stops billing; INSERT and CREATE TABLE ... AS SELECT keep running.
+    if not _CONTINUOUS.search(inputs.get("statement") or ""):
+        return []
+    return [("flink_cfu", float(assumptions["flink_cfu_per_continuous_statement"]), None)]
+
+
+def _flink_materialized_table(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]:
+    # A materialized table owns a continuous query for as long as it exists.
+    return [("flink_cfu", float(assumptions["flink_cfu_per_continuous_statement"]), None)]
 
 
 RULES: dict[str, Rule] = {
-    "aws:ec2/natGateway:NatGateway": lambda inputs: [("nat_gateway", 1, None)],
-    "aws:ec2/eip:Eip": lambda inputs: [("public_ipv4", 1, None)],
+    "aws:ec2/natGateway:NatGateway": lambda inputs, assumptions: [("nat_gateway", 1, None)],
+    "aws:ec2/eip:Eip": lambda inputs, assumptions: [("public_ipv4", 1, None)],
     "aws:ec2/instance:Instance": _instance,
-    "eks:index:Cluster": lambda inputs: [("eks_cluster", 1, None), ("eks_auto_mode_compute", None, None)],
-    "kubernetes:networking.k8s.io/v1:Ingress": lambda inputs: [("alb", 1, None), ("alb_lcu", None, None)],
-    "aws:redshift/cluster:Cluster": lambda inputs: [
+    "eks:index:Cluster": lambda inputs, assumptions: [("eks_cluster", 1, None), ("eks_auto_mode_compute", None, None)],
+    "kubernetes:networking.k8s.io/v1:Ingress": lambda inputs, assumptions: [
+        ("alb", 1, None), ("public_ipv4", 2, None), ("alb_lcu", None, None)  # an internet-facing ALB spans at least 2 zones
+    ],
+    "aws:redshift/cluster:Cluster": lambda inputs, assumptions: [
         ("redshift_node", float(inputs.get("numberOfNodes") or 1), inputs.get("nodeType"))
     ],
     "aws:opensearch/domain:Domain": _opensearch,
     "confluentcloud:index/kafkaCluster:KafkaCluster": _kafka_cluster,
-    "confluentcloud:index/environment:Environment": lambda inputs: [
+    "confluentcloud:index/environment:Environment": lambda inputs, assumptions: [
         ("stream_governance", 1, (inputs.get("streamGovernance") or {}).get("package"))
     ],
-    "confluentcloud:index/connector:Connector": lambda inputs: [("connector", None, None)],
-    "confluentcloud:index/flinkComputePool:FlinkComputePool": lambda inputs: [("flink_compute_pool", 1, None)],
+    "confluentcloud:index/connector:Connector": _connector,
+    "confluentcloud:index/flinkComputePool:FlinkComputePool": lambda inputs, assumptions: [("flink_compute_pool", 1, None)],
     "confluentcloud:index/flinkStatement:FlinkStatement": _flink_statement,
+    "confluentcloud:index/flinkMaterializedTable:FlinkMaterializedTable": _flink_materialized_table,
 }
 
 
@@ -110,7 +127,7 @@ def estimate(resources: list[Any], region: str, table: Table) -> CostSummary:
     lines: list[CostLine] = []
     for resource in resources:
         rule = RULES.get(resource.type)
-        for price_id, quantity, variant in rule(resource.inputs) if rule else []:
+        for price_id, quantity, variant in rule(resource.inputs, table.assumptions) if rule else []:
             price = table.price(price_id, region, variant)
             reason = price.reason
             if quantity is None and price.usd is not None:

@@ -36,8 +36,18 @@ class CriticalPath:
     total: float
 
 
-def critical_path(nodes: Iterable[Node], minutes: Callable[[Node], float]) -> CriticalPath:
-    """The longest chain of waits through ``nodes`` given each custom resource's create time."""
+@dataclass(frozen=True)
+class Schedule:
+    """When each node starts and completes, and which of its waits ended last (None: it waited for nothing)."""
+
+    nodes: dict[str, Node]
+    start: dict[str, float]
+    finish: dict[str, float]
+    cause: dict[str, str | None]
+
+
+def schedule(nodes: Iterable[Node], minutes: Callable[[Node], float]) -> Schedule:
+    """Every node's start and completion given each custom resource's create time."""
     by_key = {node.key: node for node in nodes}
     children: dict[str, list[str]] = {key: [] for key in by_key}
     for node in by_key.values():
@@ -85,7 +95,13 @@ def critical_path(nodes: Iterable[Node], minutes: Callable[[Node], float]) -> Cr
 
     for key in by_key:
         done(key)
+    return Schedule(by_key, start, finish, cause)
 
+
+def critical_path(nodes: Iterable[Node], minutes: Callable[[Node], float]) -> CriticalPath:
+    """The longest chain of waits through ``nodes`` given each custom resource's create time."""
+    timed = schedule(nodes, minutes)
+    by_key, start, finish, cause = timed.nodes, timed.start, timed.finish, timed.cause
     customs = [node for node in by_key.values() if node.custom]
     if not customs:
         return CriticalPath((), 0.0)

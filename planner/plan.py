@@ -1,6 +1,7 @@
 """The offline plan of a stack: run the real program under mocks, then describe what `pulumi up` would build."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -12,8 +13,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from planner.costs import CostSummary, estimate  # noqa: E402
-from planner.graph import CriticalPath, Node, critical_path  # noqa: E402
-from planner.table import Table  # noqa: E402
+from planner.graph import CriticalPath, Node, Schedule, critical_path, schedule  # noqa: E402
+from planner.original_demo import original_costs  # noqa: E402
+from planner.table import CreateTime, Table  # noqa: E402
+
+ORACLE_INSTANCE = "aws:ec2/instance:Instance"
 
 
 class PlanError(Exception):
@@ -28,10 +32,25 @@ class Plan:
     tree: dict[str, Any]
     type_counts: dict[str, int]
     costs: CostSummary
+    original_costs: CostSummary  # the original demo's configuration, same table and assumptions
+    assumptions: dict[str, Any]
     path: CriticalPath
+    schedule: Schedule
     create_times: dict[str, dict[str, Any]]
-    default_timed: set[str]  # resources (urns) timed with the table's default, not a sourced figure
+    bases: dict[str, str]  # resource urn -> basis of its create time ("missing": the table has no entry)
     policies: dict[str, Any]
+
+    @property
+    def missing_types(self) -> list[str]:
+        """Types the table has no create time for: the plan times them at 0 and says so."""
+        return sorted(t for t, v in self.create_times.items() if v["basis"] == "missing")
+
+    @property
+    def cost_ratio(self) -> float | None:
+        """This stack's hourly cost over the original demo's, when both are fully priced."""
+        if not (self.costs.complete and self.original_costs.complete) or not self.original_costs.known_hourly_usd:
+            return None
+        return self.costs.known_hourly_usd / self.original_costs.known_hourly_usd
 
 
 def stacks() -> list[str]:
@@ -70,6 +89,12 @@ def build(program, stack: str, region: str, price_region: str | None = None, tab
     """The plan of an already evaluated program (tests pass the session's mocked program)."""
     table = table or Table.load()
     price_region = price_region or region
+    nodes = _nodes(program)
+    times = {r.urn: create_time(program, table, r) for r in _timed(program)}
+
+    def minutes(node: Node) -> float:
+        return times[node.key].minutes if node.key in times else 0.0
+
     return Plan(
         stack=stack,
         region=region,
@@ -77,11 +102,20 @@ def build(program, stack: str, region: str, price_region: str | None = None, tab
         tree=_tree(program),
         type_counts=dict(sorted(Counter(r.type for r in program.resources).items())),
         costs=estimate(program.resources, price_region, table),
-        path=_path(program, table),
-        create_times=_create_times(program, table),
-        default_timed={r.urn for r in _timed(program) if table.create_time(r.type, r.name).default},
+        original_costs=original_costs(table, price_region),
+        assumptions=table.assumptions,
+        path=critical_path(nodes, minutes),
+        schedule=schedule(nodes, minutes),
+        create_times=_create_times(program, times),
+        bases={urn: time.basis for urn, time in times.items()},
         policies=_policies(program, stack),
     )
+
+
+def create_time(program, table: Table, resource) -> CreateTime:
+    """A resource's create time; the Oracle gate's depends on the stack's Oracle instance type."""
+    instances = [r.inputs.get("instanceType") for r in program.resources if r.type == ORACLE_INSTANCE]
+    return table.create_time(resource.type, resource.name, instances[0] if len(instances) == 1 else None)
 
 
 def _stack_region(stack: str, overrides: dict[str, Any]) -> str:
@@ -133,16 +167,17 @@ def _provider(resource) -> set[str]:
     return {resource.provider.rsplit("::", 1)[0]} if resource.provider else set()
 
 
-def _path(program, table: Table) -> CriticalPath:
-    return critical_path(_nodes(program), lambda node: table.create_time(node.type, node.name).minutes)
-
-
-def _create_times(program, table: Table) -> dict[str, dict[str, Any]]:
+def _create_times(program, times: dict[str, CreateTime]) -> dict[str, dict[str, Any]]:
+    """One entry per resource type (per resource for dynamic resources and API keys, which differ by name)."""
     found: dict[str, dict[str, Any]] = {}
     for resource in _timed(program):
-        time = table.create_time(resource.type, resource.name)
-        key = resource.type if resource.type != "pulumi-python:dynamic:Resource" else f"{resource.type} ({resource.name})"
-        found[key] = {"minutes": time.minutes, "range": time.range, "source": time.source, "default": time.default}
+        time = times[resource.urn]
+        by_name = resource.type in ("pulumi-python:dynamic:Resource", "confluentcloud:index/apiKey:ApiKey")
+        key = f"{resource.type} ({resource.name})" if by_name else resource.type
+        found[key] = {
+            "minutes": time.minutes, "range": time.range, "basis": time.basis, "source": time.source,
+            **({"steps": [dataclasses.asdict(step) for step in time.steps]} if time.steps else {}),
+        }
     return dict(sorted(found.items()))
 
 
