@@ -10,10 +10,9 @@ DECLARE
 BEGIN
   SELECT COUNT(*) INTO v_exists FROM dba_xstream_outbound WHERE server_name = '${outbound_server}';
   IF v_exists = 0 THEN
-    -- Schema rules, not table rules: the app's tables do not exist until its Django migration runs,
-    -- and table rules prepare each named table for instantiation, which fails for a missing table.
-    -- Schema rules cover tables created later; the connector's table.include.list narrows the capture
-    -- to AUTH_USER and USER_TRANSACTION.
+    -- Schema rules, not table rules: they also cover tables a later migration of the app creates
+    -- (table rules prepare only the named tables for instantiation). The connector's table.include.list
+    -- narrows the capture to AUTH_USER and USER_TRANSACTION, which app_schema.sql created just before.
     v_tables(1)  := NULL;
     v_schemas(1) := '${app_schema}';
     DBMS_XSTREAM_ADM.CREATE_OUTBOUND(

@@ -22,10 +22,10 @@ BEGIN
   IF v_log_min = 'NO' THEN
     EXECUTE IMMEDIATE 'ALTER DATABASE ADD SUPPLEMENTAL LOG DATA';
   END IF;
-  -- The CDC connector needs every column of a changed row. The captured tables do not exist yet (the
-  -- app's Django migration creates them later), so table-level ALL COLUMNS logging cannot be set here;
-  -- database-level ALL COLUMNS covers them and any table created later, at the cost of more redo, which
-  -- is negligible for this demo database.
+  -- The CDC connector needs every column of a changed row. The captured tables do not exist yet at this
+  -- step (app_schema.sql creates them after the users), so table-level ALL COLUMNS logging cannot be set
+  -- here; database-level ALL COLUMNS covers them and any table a later migration adds, at the cost of more
+  -- redo, which is negligible for this demo database.
   IF v_log_all = 'NO' THEN
     EXECUTE IMMEDIATE 'ALTER DATABASE ADD SUPPLEMENTAL LOG DATA (ALL) COLUMNS';
   END IF;
