@@ -113,9 +113,10 @@ def build(program, stack: str, region: str, price_region: str | None = None, tab
 
 
 def create_time(program, table: Table, resource) -> CreateTime:
-    """A resource's create time; the Oracle gate's depends on the stack's Oracle instance type."""
-    instances = [r.inputs.get("instanceType") for r in program.resources if r.type == ORACLE_INSTANCE]
-    return table.create_time(resource.type, resource.name, instances[0] if len(instances) == 1 else None)
+    """A resource's create time; a gate that waits for an EC2 instance (the Oracle gate) gets its instance type."""
+    waits = program.direct_dependencies(resource)
+    types = [r.inputs.get("instanceType") for r in program.resources if r.type == ORACLE_INSTANCE and r.urn in waits]
+    return table.create_time(resource.type, resource.name, types[0] if len(types) == 1 else None)
 
 
 def _stack_region(stack: str, overrides: dict[str, Any]) -> str:

@@ -298,3 +298,12 @@ def test_original_demo_is_priced_with_its_own_configuration(dev_plan):
     assert "stream_governance [ADVANCED]" in items and "confluent_cluster_ecku [standard]" in items
     assert dev_plan.original_costs.flink_max_hourly_usd == pytest.approx(50 * 0.21)
     assert dev_plan.costs.flink_max_hourly_usd == pytest.approx(10 * 0.21)
+
+
+def test_each_stack_times_its_oracle_gate_with_its_own_instance_type(dev_plan, ha):
+    ha_plan = build(ha, "ha", "eu-central-1")
+    dev_gate = dev_plan.create_times["pulumi-python:dynamic:Resource (fraud-dev-oracle-ready)"]
+    ha_gate = ha_plan.create_times["pulumi-python:dynamic:Resource (fraud-ha-oracle-ready)"]
+    assert "t3.large" in dev_gate["source"] and "t3.xlarge" in ha_gate["source"]
+    assert ha_gate["minutes"] < dev_gate["minutes"]  # twice the baseline bandwidth for the image pull
+    assert [step["step"] for step in dev_gate["steps"]] == [step["step"] for step in ha_gate["steps"]]
