@@ -21,6 +21,13 @@ DATABASES = {"default": env.database(os.environ, BASE_DIR)}
 
 # How often the page writes one normal transaction while streaming is on.
 STREAM_INTERVAL_MS = env.integer(os.environ, "STREAM_INTERVAL_MS", default=1000, minimum=100, maximum=60_000)
+# A process re-reads the customers it picks from at most this many seconds after its last read, so a new
+# customer gets transactions within this bound (transactions/services.py: CustomerPool).
+CUSTOMER_REFRESH_SECONDS = env.integer(os.environ, "CUSTOMER_REFRESH_SECONDS", default=10, minimum=1, maximum=3600)
+
+# The API's bodies are under 100 bytes and the admin's forms a few KB; a larger body gets a JSON 413 on
+# API paths (transactions/api_errors.py) before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -72,7 +79,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # The page reads the token from the DOM, so the cookie needs no script access.
 CSRF_COOKIE_HTTPONLY = True
-CSRF_FAILURE_VIEW = "transactions.views.csrf_failure"
+CSRF_FAILURE_VIEW = "transactions.api_errors.csrf_failure"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -16,14 +16,18 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 
 from transactions import local_flags, scenarios
+from transactions.api_errors import json_error
 from transactions.models import UserTransaction
-from transactions.services import NoCustomers, customers, random_customer, record
+from transactions.services import CustomerPool, NoCustomers, customers, record, record_for_random_customer
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 FRAUD_FIELDS = ("type", "username")
+
+# This process's customers to pick from at random; re-read every CUSTOMER_REFRESH_SECONDS at most.
+customer_pool = CustomerPool(max_age=settings.CUSTOMER_REFRESH_SECONDS)
 
 SCENARIO_TEXT = {
     "burst_count": (
@@ -47,10 +51,6 @@ class BadRequest(Exception):
         self.field, self.message, self.extra = field, message, extra
 
 
-def _error(message: str, status: int, **extra: object) -> JsonResponse:
-    return JsonResponse({"error": message, **extra}, status=status)
-
-
 def allow(*methods: str):
     """Like require_http_methods, with a JSON 405 body, and BadRequest/DB errors turned into JSON."""
 
@@ -58,18 +58,18 @@ def allow(*methods: str):
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
             if request.method not in methods:
-                response = _error(f"method {request.method} not allowed; use {', '.join(methods)}", 405)
+                response = json_error(f"method {request.method} not allowed; use {', '.join(methods)}", 405)
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
                 return view(request, *args, **kwargs)
             except BadRequest as exc:
-                return _error(exc.message, 400, field=exc.field, **exc.extra)
+                return json_error(exc.message, 400, field=exc.field, **exc.extra)
             except NoCustomers as exc:
-                return _error(str(exc), 409)
+                return json_error(str(exc), 409)
             except DatabaseError as exc:
                 logger.error("database error in %s: %s", view.__name__, type(exc).__name__)
-                return _error(f"database unavailable ({type(exc).__name__}); nothing was written", 503)
+                return json_error(f"database unavailable ({type(exc).__name__}); nothing was written", 503)
 
         return wrapper
 
@@ -100,8 +100,18 @@ def _json_object(request: HttpRequest) -> dict:
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("body", 'request body must be a JSON object, e.g. {"type": "burst_count"}') from None
+    except RecursionError:  # json's decoder recurses once per nesting level
+        raise BadRequest("body", "request body is nested too deeply; send a flat JSON object") from None
     if not isinstance(data, dict):
         raise BadRequest("body", f"request body must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _only(data: dict, fields: tuple[str, ...]) -> dict:
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        expected = ", ".join(fields) or "no fields"
+        raise BadRequest(unknown[0], f"unknown field {unknown[0]!r}; expected: {expected}")
     return data
 
 
@@ -125,20 +135,18 @@ def recent_transactions(request: HttpRequest) -> JsonResponse:
 
 @allow("POST")
 def stream_transaction(request: HttpRequest) -> JsonResponse:
-    """One normal transaction for a random customer."""
+    """One normal transaction for a random customer; the body is empty or {}."""
+    if request.body:
+        _only(_json_object(request), ())
     rng = random.Random()
-    account = random_customer(rng)
-    (row,) = record(account, [scenarios.normal_transaction(rng)])
+    _, (row,) = record_for_random_customer(customer_pool, rng, [scenarios.normal_transaction(rng)])
     return JsonResponse({"transaction": _serialize(row)}, status=201)
 
 
 @allow("POST")
 def simulate_fraud(request: HttpRequest) -> JsonResponse:
     """The transactions of one fraud scenario, for one customer (named, or random)."""
-    data = _json_object(request)
-    unknown = sorted(set(data) - set(FRAUD_FIELDS))
-    if unknown:
-        raise BadRequest(unknown[0], f"unknown field {unknown[0]!r}; expected: {', '.join(FRAUD_FIELDS)}")
+    data = _only(_json_object(request), FRAUD_FIELDS)
     fraud_type = data.get("type")
     if fraud_type not in scenarios.FRAUD_TYPES:  # also catches a missing or non-string type
         raise BadRequest(
@@ -151,19 +159,15 @@ def simulate_fraud(request: HttpRequest) -> JsonResponse:
         raise BadRequest("username", f"username must be a string, got {type(username).__name__}")
 
     rng = random.Random()
+    specs = scenarios.fraud_transactions(fraud_type, rng)
     if username:
         account = customers().filter(username=username).first()
         if account is None:
             raise BadRequest("username", f"no customer account named {username!r}")
+        rows = record(account, specs)
     else:
-        account = random_customer(rng)
-    rows = record(account, scenarios.fraud_transactions(fraud_type, rng))
+        account, rows = record_for_random_customer(customer_pool, rng, specs)
     return JsonResponse(
         {"type": fraud_type, "username": account.username, "transactions": [_serialize(row) for row in rows]},
         status=201,
     )
-
-
-def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
-    """CSRF_FAILURE_VIEW: the API's callers read JSON, not Django's HTML page."""
-    return _error(f"CSRF check failed: {reason}; send the X-CSRFToken header from the page", 403)

@@ -33,3 +33,13 @@ def seeded(db, monkeypatch):
     monkeypatch.delenv("DJANGO_ADMIN_PASSWORD", raising=False)
     monkeypatch.delenv("SEED_USERS", raising=False)
     call_command("seed", users=20, stdout=io.StringIO())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_customer_pool():
+    """Each test's database starts anew, so the process's customer pool must too."""
+    from transactions.views import customer_pool
+
+    customer_pool.forget()
+    yield
+    customer_pool.forget()

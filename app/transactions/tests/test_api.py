@@ -30,7 +30,7 @@ def new_rows():
 
 
 def test_stream_writes_one_normal_transaction_for_a_customer(client, fresh):
-    response = client.post(STREAM)
+    response = post_json(client, STREAM, {})
     assert response.status_code == 201
     (row,) = new_rows()
     body = response.json()["transaction"]
@@ -44,20 +44,20 @@ def test_stream_writes_one_normal_transaction_for_a_customer(client, fresh):
 
 def test_stream_spreads_over_customers(client, fresh):
     for _ in range(30):
-        assert client.post(STREAM).status_code == 201
+        assert post_json(client, STREAM, {}).status_code == 201
     assert len({row.account_id for row in new_rows()}) > 1
 
 
 def test_stream_never_picks_the_admin(client, fresh):
     User.objects.create_superuser("admin", password="x" * 20)
     User.objects.exclude(username="admin").delete()
-    response = client.post(STREAM)
+    response = post_json(client, STREAM, {})
     assert response.status_code == 409
     assert "seed" in response.json()["error"]
 
 
 def test_stream_without_customers_is_409_not_500(client, db):
-    response = client.post(STREAM)
+    response = post_json(client, STREAM, {})
     assert response.status_code == 409
     assert response.json() == {"error": "no customer accounts yet: run `python manage.py seed` first"}
     assert post_json(client, FRAUD, {"type": "large_amount"}).status_code == 409

@@ -27,9 +27,20 @@ def test_empty_oracle_host_is_an_error_not_sqlite():
 
 
 def test_sqlite_path_default_and_override(tmp_path):
-    assert env.database({}, tmp_path) == {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db.sqlite3"),
-                                          "OPTIONS": {"transaction_mode": "IMMEDIATE"}}
+    config = env.database({}, tmp_path)
+    assert config["ENGINE"] == "django.db.backends.sqlite3" and config["NAME"] == str(tmp_path / "db.sqlite3")
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert env.database({"SQLITE_PATH": "/data/x.db"}, tmp_path)["NAME"] == "/data/x.db"
+
+
+@pytest.mark.django_db
+def test_sqlite_connections_use_a_durable_write_ahead_log():
+    """What SQLite itself reports on the app's connection: WAL journal, every commit synced (FULL = 2)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        assert cursor.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert cursor.execute("PRAGMA synchronous").fetchone() == (2,)
 
 
 def test_oracle_defaults_to_xepdb1_on_1521_with_easy_connect_name(tmp_path):
@@ -106,7 +117,8 @@ from django.conf import settings
 db = settings.DATABASES["default"]
 print(json.dumps({"engine": db["ENGINE"], "name": db["NAME"], "debug": settings.DEBUG,
                   "hosts": settings.ALLOWED_HOSTS, "local": settings.LOCAL_MODE,
-                  "interval": settings.STREAM_INTERVAL_MS, "secret_len": len(settings.SECRET_KEY)}))
+                  "interval": settings.STREAM_INTERVAL_MS, "secret_len": len(settings.SECRET_KEY),
+                  "customer_refresh": settings.CUSTOMER_REFRESH_SECONDS}))
 """
 
 
@@ -123,14 +135,17 @@ def test_settings_with_no_environment_is_local_sqlite():
     assert values["local"] is True and values["engine"] == "django.db.backends.sqlite3"
     assert values["name"] == str(APP_DIR / "db.sqlite3")
     assert values["debug"] is False and values["interval"] == 1000 and values["secret_len"] >= 50
+    assert values["customer_refresh"] == 10
 
 
 def test_settings_in_oracle_mode():
-    result = _settings_process({**PROD, "STREAM_INTERVAL_MS": "250", "DJANGO_DEBUG": "false"})
+    result = _settings_process({**PROD, "STREAM_INTERVAL_MS": "250", "DJANGO_DEBUG": "false",
+                                "CUSTOMER_REFRESH_SECONDS": "30"})
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values["engine"] == "django.db.backends.oracle" and values["name"] == "db.internal:1521/XEPDB1"
     assert values["hosts"] == ["fraud.example.com"] and values["interval"] == 250 and values["local"] is False
+    assert values["customer_refresh"] == 30
 
 
 @pytest.mark.parametrize(("environ", "message"), [
@@ -139,6 +154,7 @@ def test_settings_in_oracle_mode():
     ({**PROD, "DJANGO_DEBUG": "yes please"}, "DJANGO_DEBUG must be true or false"),
     ({"STREAM_INTERVAL_MS": "10"}, "STREAM_INTERVAL_MS must be a whole number from 100 to 60000"),
     ({"STREAM_INTERVAL_MS": "fast"}, "STREAM_INTERVAL_MS must be a whole number"),
+    ({"CUSTOMER_REFRESH_SECONDS": "0"}, "CUSTOMER_REFRESH_SECONDS must be a whole number from 1 to 3600"),
 ])
 def test_settings_refuse_bad_environment_with_a_clear_message(environ, message):
     result = _settings_process(environ)
