@@ -12,11 +12,9 @@ import time
 from typing import Any, Callable
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, UpdateResult
 
-# Inputs whose change means different subjects (or another registry) to wait for.
-REPLACING_INPUTS = ("endpoint", "subjects")
-REQUEST_TIMEOUT_SECONDS = 30
+from components.dynamic_provider import Deadline, NotYet, Rejected, StackProvider, keep_trying, send
 
 
 class CdcNotReady(Exception):
@@ -27,24 +25,24 @@ class SchemaRegistryAuthError(Exception):
     """Schema Registry refused the API key; retrying cannot help."""
 
 
-def list_subjects(endpoint: str, api_key: str, api_secret: str, session: Any = None) -> set[str]:
-    """The registry's subjects; raises SchemaRegistryAuthError on 401/403, requests' errors otherwise."""
+def list_subjects(
+    endpoint: str, api_key: str, api_secret: str, session: Any = None, deadline: Deadline | None = None
+) -> set[str]:
+    """The registry's subjects; raises SchemaRegistryAuthError on 401/403, the shared HTTP errors otherwise."""
     import requests
 
-    http = session or requests
-    response = http.get(
-        f"{endpoint.rstrip('/')}/subjects",
-        auth=(api_key, api_secret),
-        headers={"Accept": "application/vnd.schemaregistry.v1+json, application/json"},
-        timeout=REQUEST_TIMEOUT_SECONDS,
-    )
-    if response.status_code in (401, 403):
-        raise SchemaRegistryAuthError(
+    def refused(_what: str, response: Any) -> Exception:
+        return SchemaRegistryAuthError(
             f"Schema Registry at {endpoint} refused API key {api_key} (HTTP {response.status_code}): check that the key "
             f"exists, belongs to this registry and that its owner may read the CDC subjects "
             f"(role binding DeveloperRead on the subjects)"
         )
-    response.raise_for_status()
+
+    response = send(
+        session or requests, "GET", f"{endpoint.rstrip('/')}/subjects", "Schema Registry GET /subjects", deadline,
+        refused, auth=(api_key, api_secret),
+        headers={"Accept": "application/vnd.schemaregistry.v1+json, application/json"},
+    )
     subjects = response.json()
     if not isinstance(subjects, list):
         raise ValueError(f"Schema Registry at {endpoint} answered GET /subjects with {subjects!r}, expected a list")
@@ -65,31 +63,38 @@ def wait_for_subjects(
     import requests
 
     wanted = sorted(set(subjects))
-    deadline = clock() + timeout_seconds
     missing = wanted
-    last_error = ""
+
     with requests.Session() as session:
-        while True:
+
+        def attempt(deadline: Deadline) -> list[str]:
+            nonlocal missing
             try:
-                registered = list_subjects(endpoint, api_key, api_secret, session)
-                missing = [subject for subject in wanted if subject not in registered]
-                last_error = ""
-            except (requests.RequestException, ValueError) as error:  # the registry may be briefly unavailable
-                last_error = f"; last error: {error}"
-            if not missing and not last_error:
-                return wanted
-            if clock() >= deadline:
-                raise CdcNotReady(
-                    f"the CDC topics' schemas did not appear in Schema Registry within {timeout_seconds / 60:g} minutes "
-                    f"(cdcReadyTimeoutMinutes); missing subjects: {', '.join(missing)}{last_error}. A CDC topic and its "
-                    f"schema appear only once its table has produced a record: check the source connector's status "
-                    f"and that the app has written users and transactions."
-                )
-            sleep(min(poll_seconds, max(deadline - clock(), 0)))
+                registered = list_subjects(endpoint, api_key, api_secret, session, deadline)
+            except (NotYet, Rejected, requests.RequestException, ValueError) as error:
+                raise NotYet(f"; last error: {error}") from None  # the registry may be briefly unavailable
+            missing = [subject for subject in wanted if subject not in registered]
+            if missing:
+                raise NotYet("")
+            return wanted
+
+        def gave_up(latest: NotYet) -> CdcNotReady:
+            return CdcNotReady(
+                f"the CDC topics' schemas did not appear in Schema Registry within {timeout_seconds / 60:g} minutes "
+                f"(cdcReadyTimeoutMinutes); missing subjects: {', '.join(missing)}{latest}. A CDC topic and its "
+                f"schema appear only once its table has produced a record: check the source connector's status "
+                f"and that the app has written users and transactions."
+            )
+
+        return keep_trying(attempt, timeout_seconds, poll_seconds, gave_up, sleep, clock)
 
 
-class CdcReadyProvider(ResourceProvider):
-    """Dynamic provider of the gate; holds no client, so it pickles cleanly."""
+class CdcReadyProvider(StackProvider):
+    """Dynamic provider of the gate. Other subjects or another registry wait again; a rotated key or a new
+    timeout changes nothing (the subjects are already there)."""
+
+    replacing = ("endpoint", "subjects")
+    updating = ("api_key", "api_secret", "timeout_seconds", "poll_seconds")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         found = wait_for_subjects(
@@ -102,13 +107,7 @@ class CdcReadyProvider(ResourceProvider):
         )
         return CreateResult(id_="cdc-ready-" + "-".join(found)[:200], outs={**props, "found": found})
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [key for key in REPLACING_INPUTS if olds.get(key) != news.get(key)]
-        updates = [key for key in ("api_key", "api_secret", "timeout_seconds", "poll_seconds") if olds.get(key) != news.get(key)]
-        return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
-
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Same subjects in the same registry: they are already there (a rotated key or a new timeout).
         return UpdateResult(outs={**news, "found": olds.get("found", list(news["subjects"]))})
 
 

@@ -7,9 +7,9 @@ of ``opensearch_dashboard/fraud_dashboard.ndjson`` through the Dashboards import
 domain's internal master user (HTTP basic auth over HTTPS) from the machine running ``pulumi up``, which
 the domain's access policy must admit (``opensearchAccessCidrs``).
 
-A new domain can answer with 5xx or not at all for a while after it reports active; those answers are
-retried until a deadline. A refused login (401) or a request the access policy denies (403) fails at once,
-and an import the API rejects in part fails with every object error it listed.
+Requests, retries and what a refusal says are shared with the sink's user (``opensearch_api``); so is the
+way a delete finishes when the domain is gone or going with it. An import the API rejects in part fails with
+every object error it listed.
 """
 from __future__ import annotations
 
@@ -18,24 +18,16 @@ import time
 from typing import Any, Callable
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, UpdateResult
 
-REQUEST_TIMEOUT_SECONDS = 30
+from components.dynamic_provider import Deadline, StackProvider
+from components.opensearch_api import call, delete_from_domain, keep_calling
+
 XSRF_HEADER = {"osd-xsrf": "true"}  # Dashboards refuses state-changing API calls without it
-REPLACING_INPUTS = ("opensearch_url", "dashboards_url")  # another domain
-UPDATING_INPUTS = ("username", "password", "saved_objects", "index_templates", "timeout_seconds", "poll_seconds")
-
-
-class DashboardsAuthError(Exception):
-    """OpenSearch refused the credentials (401) or its access policy denied the caller (403)."""
 
 
 class DashboardImportError(Exception):
-    """OpenSearch or Dashboards rejected what was sent; retrying the same request cannot help."""
-
-
-class TransientError(Exception):
-    """A 5xx or 429 answer: the domain may still be starting."""
+    """Dashboards rejected part of the import; importing the same file again cannot help."""
 
 
 def saved_object_ids(ndjson: str) -> list[tuple[str, str]]:
@@ -56,53 +48,27 @@ def saved_object_ids(ndjson: str) -> list[tuple[str, str]]:
     return found
 
 
-def check_answer(response: Any, what: str, username: str) -> None:
-    """Raise the error class matching an answer that is not a success."""
-    status = response.status_code
-    if status == 401:
-        raise DashboardsAuthError(
-            f"{what}: OpenSearch refused user {username!r} (HTTP 401): the master user's password in the stack "
-            f"does not match the domain's"
-        )
-    if status == 403:
-        raise DashboardsAuthError(
-            f"{what}: denied (HTTP 403): this machine's address is probably not in the domain's access policy; add it "
-            f"to fraud-detection:opensearchAccessCidrs (or the user {username!r} lacks permissions). Answer: "
-            f"{response.text[:300]}"
-        )
-    if status == 429 or status >= 500:
-        raise TransientError(f"{what}: HTTP {status}: {response.text[:300]}")
-    if status >= 400:
-        raise DashboardImportError(f"{what}: HTTP {status}: {response.text[:500]}")
-
-
-def put_index_templates(url: str, username: str, password: str, templates: dict[str, Any], session: Any = None) -> list[str]:
+def put_index_templates(
+    url: str, username: str, password: str, templates: dict[str, Any], session: Any = None, deadline: Deadline | None = None
+) -> list[str]:
     """PUT each composable index template; returns their names."""
     import requests
 
-    http = session or requests
     for name, body in sorted(templates.items()):
-        response = http.put(
-            f"{url.rstrip('/')}/_index_template/{name}",
-            json=body,
-            auth=(username, password),
-            timeout=REQUEST_TIMEOUT_SECONDS,
-        )
-        check_answer(response, f"index template {name}", username)
+        call(session or requests, "PUT", f"{url.rstrip('/')}/_index_template/{name}", f"index template {name}",
+             username, password, deadline, json=body)
     return sorted(templates)
 
 
-def delete_index_templates(url: str, username: str, password: str, names: list[str], session: Any = None) -> list[str]:
+def delete_index_templates(
+    url: str, username: str, password: str, names: list[str], session: Any = None, deadline: Deadline | None = None
+) -> list[str]:
     """DELETE each index template; one that is already gone counts as deleted."""
     import requests
 
-    http = session or requests
     for name in names:
-        response = http.delete(
-            f"{url.rstrip('/')}/_index_template/{name}", auth=(username, password), timeout=REQUEST_TIMEOUT_SECONDS
-        )
-        if response.status_code != 404:
-            check_answer(response, f"deleting index template {name}", username)
+        call(session or requests, "DELETE", f"{url.rstrip('/')}/_index_template/{name}",
+             f"deleting index template {name}", username, password, deadline, accept=(404,))
     return list(names)
 
 
@@ -118,21 +84,18 @@ def _describe_import_error(error: dict) -> str:
 
 
 def import_saved_objects(
-    dashboards_url: str, username: str, password: str, ndjson: str, session: Any = None
+    dashboards_url: str, username: str, password: str, ndjson: str, session: Any = None, deadline: Deadline | None = None
 ) -> list[str]:
     """POST the export file to the import API (overwrite); returns "type/id" of each imported object."""
     import requests
 
-    http = session or requests
-    response = http.post(
-        f"{dashboards_url.rstrip('/')}/api/saved_objects/_import",
+    response = call(
+        session or requests, "POST", f"{dashboards_url.rstrip('/')}/api/saved_objects/_import", "dashboard import",
+        username, password, deadline,
         params={"overwrite": "true"},
         files={"file": ("fraud_dashboard.ndjson", ndjson.encode(), "application/ndjson")},
         headers=XSRF_HEADER,
-        auth=(username, password),
-        timeout=REQUEST_TIMEOUT_SECONDS,
     )
-    check_answer(response, "dashboard import", username)
     try:
         result = response.json()
     except ValueError:
@@ -148,22 +111,16 @@ def import_saved_objects(
 
 
 def delete_saved_objects(
-    dashboards_url: str, username: str, password: str, objects: list[tuple[str, str]], session: Any = None
+    dashboards_url: str, username: str, password: str, objects: list[tuple[str, str]], session: Any = None,
+    deadline: Deadline | None = None,
 ) -> list[str]:
     """DELETE each saved object (dashboard first, index patterns last); one already gone counts as deleted."""
     import requests
 
-    http = session or requests
     deleted = []
     for object_type, object_id in objects:
-        response = http.delete(
-            f"{dashboards_url.rstrip('/')}/api/saved_objects/{object_type}/{object_id}",
-            headers=XSRF_HEADER,
-            auth=(username, password),
-            timeout=REQUEST_TIMEOUT_SECONDS,
-        )
-        if response.status_code != 404:
-            check_answer(response, f"deleting {object_type}/{object_id}", username)
+        call(session or requests, "DELETE", f"{dashboards_url.rstrip('/')}/api/saved_objects/{object_type}/{object_id}",
+             f"deleting {object_type}/{object_id}", username, password, deadline, accept=(404,), headers=XSRF_HEADER)
         deleted.append(f"{object_type}/{object_id}")
     return deleted
 
@@ -174,29 +131,6 @@ def deletion_order(objects: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return sorted(objects, key=lambda item: rank.get(item[0], 1))
 
 
-def with_retries(
-    action: Callable[[], Any],
-    what: str,
-    timeout_seconds: float,
-    poll_seconds: float,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> Any:
-    """Run ``action`` until it succeeds, retrying transient failures until the deadline."""
-    import requests
-
-    deadline = clock() + timeout_seconds
-    while True:
-        try:
-            return action()
-        except (TransientError, requests.ConnectionError, requests.Timeout) as error:
-            if clock() >= deadline:
-                raise DashboardImportError(
-                    f"{what}: OpenSearch did not answer successfully within {timeout_seconds:g} s; last error: {error}"
-                ) from None
-            sleep(min(poll_seconds, max(deadline - clock(), 0)))
-
-
 def publish(props: dict[str, Any], sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     """Index templates, then the saved objects; returns what was put there."""
     import requests
@@ -204,47 +138,41 @@ def publish(props: dict[str, Any], sleep: Callable[[float], None] = time.sleep) 
     user, password = props["username"], props["password"]
     timeout, poll = float(props["timeout_seconds"]), float(props["poll_seconds"])
     with requests.Session() as session:
-        templates = with_retries(
-            lambda: put_index_templates(props["opensearch_url"], user, password, props["index_templates"], session),
+        templates = keep_calling(
+            lambda deadline: put_index_templates(props["opensearch_url"], user, password, props["index_templates"],
+                                                 session, deadline),
             "index templates", timeout, poll, sleep,
         )
-        imported = with_retries(
-            lambda: import_saved_objects(props["dashboards_url"], user, password, props["saved_objects"], session),
+        imported = keep_calling(
+            lambda deadline: import_saved_objects(props["dashboards_url"], user, password, props["saved_objects"],
+                                                  session, deadline),
             "dashboard import", timeout, poll, sleep,
         )
     return {"templates": templates, "imported": imported}
 
 
-def withdraw(props: dict[str, Any], objects: list[tuple[str, str]], templates: list[str],
-             sleep: Callable[[float], None] = time.sleep) -> None:
-    """Delete the given saved objects and index templates."""
+def withdraw(props: dict[str, Any], objects: list[tuple[str, str]], templates: list[str], deadline: Deadline) -> None:
+    """Delete the given saved objects and index templates (one attempt each: callers decide about retries)."""
     import requests
 
     user, password = props["username"], props["password"]
-    timeout, poll = float(props["timeout_seconds"]), float(props["poll_seconds"])
     with requests.Session() as session:
-        with_retries(
-            lambda: delete_saved_objects(props["dashboards_url"], user, password, deletion_order(objects), session),
-            "deleting saved objects", timeout, poll, sleep,
-        )
-        with_retries(
-            lambda: delete_index_templates(props["opensearch_url"], user, password, templates, session),
-            "deleting index templates", timeout, poll, sleep,
-        )
+        delete_saved_objects(props["dashboards_url"], user, password, deletion_order(objects), session, deadline)
+        delete_index_templates(props["opensearch_url"], user, password, templates, session, deadline)
 
 
-class DashboardImportProvider(ResourceProvider):
-    """Dynamic provider of the import; holds no client, so it pickles cleanly."""
+class DashboardImportProvider(StackProvider):
+    """Dynamic provider of the import. Another domain replaces it; anything else re-imports in place (the
+    domain and region are recorded so that a delete can look the domain up)."""
+
+    replacing = ("opensearch_url", "dashboards_url")
+    updating = ("username", "password", "saved_objects", "index_templates", "timeout_seconds", "poll_seconds",
+                "domain_name", "region")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         saved_object_ids(props["saved_objects"])  # a malformed file fails before anything is sent
         outs = publish(props)
         return CreateResult(id_=f"dashboard-{props['dashboards_url']}", outs={**props, **outs})
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [key for key in REPLACING_INPUTS if olds.get(key) != news.get(key)]
-        updates = [key for key in UPDATING_INPUTS if olds.get(key) != news.get(key)]
-        return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         new_objects = set(saved_object_ids(news["saved_objects"]))
@@ -253,11 +181,13 @@ class DashboardImportProvider(ResourceProvider):
         dropped = [item for item in saved_object_ids(olds["saved_objects"]) if item not in new_objects]
         dropped_templates = sorted(set(olds.get("index_templates") or {}) - set(news["index_templates"]))
         if dropped or dropped_templates:
-            withdraw(news, dropped, dropped_templates)
+            keep_calling(lambda deadline: withdraw(news, dropped, dropped_templates, deadline), "removing dropped objects",
+                         float(news["timeout_seconds"]), float(news["poll_seconds"]))
         return UpdateResult(outs={**news, **outs})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        withdraw(props, saved_object_ids(props["saved_objects"]), sorted(props.get("index_templates") or {}))
+        objects, templates = saved_object_ids(props["saved_objects"]), sorted(props.get("index_templates") or {})
+        delete_from_domain(props, lambda deadline: withdraw(props, objects, templates, deadline), "deleting the dashboard")
 
 
 class DashboardImport(pulumi.dynamic.Resource):
@@ -275,6 +205,8 @@ class DashboardImport(pulumi.dynamic.Resource):
         password: pulumi.Input[str],
         saved_objects: str,
         index_templates: dict[str, Any],
+        domain_name: pulumi.Input[str],
+        region: pulumi.Input[str],
         timeout_seconds: int = 900,
         poll_seconds: int = 15,
         opts: pulumi.ResourceOptions | None = None,
@@ -290,6 +222,8 @@ class DashboardImport(pulumi.dynamic.Resource):
                 "password": pulumi.Output.secret(password),
                 "saved_objects": saved_objects,
                 "index_templates": index_templates,
+                "domain_name": domain_name,
+                "region": region,
                 "timeout_seconds": timeout_seconds,
                 "poll_seconds": poll_seconds,
                 "imported": None,

@@ -208,6 +208,9 @@ class OpenSearchDashboard(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["advancedSecurityOptions"]),
         )
 
+        # What lives inside the domain goes with it: when the domain is deleted in the same run, Pulumi skips
+        # these deletes instead of calling an API that may no longer answer (see components/opensearch_api.py).
+        in_domain = pulumi.ResourceOptions(parent=self, depends_on=[self.domain], deleted_with=self.domain)
         opensearch_url = pulumi.Output.concat("https://", self.domain.endpoint)
         self.dashboards_url = pulumi.Output.concat("https://", self.domain.dashboard_endpoint)
         self.dashboard = DashboardImport(
@@ -218,8 +221,10 @@ class OpenSearchDashboard(pulumi.ComponentResource):
             password=master_password,
             saved_objects=saved_objects,
             index_templates=index_templates(mappings, replicas=min(settings.instance_count - 1, 1)),
+            domain_name=self.domain.domain_name,
+            region=region,
             timeout_seconds=args.import_timeout_seconds,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.domain]),
+            opts=in_domain,
         )
 
         self.indexes = sorted(mappings)
@@ -231,8 +236,10 @@ class OpenSearchDashboard(pulumi.ComponentResource):
             username=SINK_USER,
             password=sink_password,
             indexes=self.indexes,
+            domain_name=self.domain.domain_name,
+            region=region,
             timeout_seconds=args.import_timeout_seconds,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.domain]),
+            opts=in_domain,
         )
 
         self.endpoint = self.domain.endpoint

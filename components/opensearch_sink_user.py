@@ -6,7 +6,7 @@ role that may create, map, read and write the sink's indexes and nothing else, t
 generated password, and the mapping of the user to the role; on delete it removes all three. Every call is
 a PUT of the whole object, so running create or update again converges instead of failing. Requests go
 from the machine running ``pulumi up`` over HTTPS, like the dashboard import, with the same retries while
-a new domain settles.
+a new domain settles and the same way out of a delete when the domain is gone or going (``opensearch_api``).
 
 The role's actions are what a sink of Kafka records needs (check and create its index, put mappings as
 new fields arrive, bulk index and delete documents, read cluster health). Confluent does not list them
@@ -18,15 +18,14 @@ import time
 from typing import Any, Callable
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, UpdateResult
 
-from components.dashboard_import import REQUEST_TIMEOUT_SECONDS, check_answer, with_retries
+from components.dynamic_provider import Deadline, StackProvider
+from components.opensearch_api import call, delete_from_domain, keep_calling
 
 SECURITY_API = "_plugins/_security/api"
 CLUSTER_ACTIONS = ["cluster_monitor", "cluster_composite_ops"]  # health and info; _bulk is a cluster-level call
 INDEX_ACTIONS = ["crud", "create_index", "indices:admin/get", "indices:admin/mapping/put", "indices_monitor"]
-REPLACING_INPUTS = ("opensearch_url", "username")  # another domain or another user: a new object
-UPDATING_INPUTS = ("admin_username", "admin_password", "password", "indexes", "timeout_seconds", "poll_seconds")
 
 
 def role_name(username: str) -> str:
@@ -49,21 +48,20 @@ def security_objects(username: str, password: str, indexes: list[str]) -> list[t
     ]
 
 
-def put_objects(url: str, admin: str, admin_password: str, objects: list[tuple[str, str, dict]], session: Any) -> list[str]:
+def put_objects(url: str, admin: str, admin_password: str, objects: list[tuple[str, str, dict]], session: Any,
+                deadline: Deadline | None = None) -> list[str]:
     for kind, name, body in objects:
-        response = session.put(f"{url.rstrip('/')}/{SECURITY_API}/{kind}/{name}", json=body, auth=(admin, admin_password),
-                                timeout=REQUEST_TIMEOUT_SECONDS)
-        check_answer(response, f"security {kind}/{name}", admin)
+        call(session, "PUT", f"{url.rstrip('/')}/{SECURITY_API}/{kind}/{name}", f"security {kind}/{name}", admin,
+             admin_password, deadline, json=body)
     return [f"{kind}/{name}" for kind, name, _ in objects]
 
 
-def delete_objects(url: str, admin: str, admin_password: str, objects: list[tuple[str, str]], session: Any) -> list[str]:
+def delete_objects(url: str, admin: str, admin_password: str, objects: list[tuple[str, str]], session: Any,
+                   deadline: Deadline | None = None) -> list[str]:
     """DELETE each object; one already gone counts as deleted."""
     for kind, name in objects:
-        response = session.delete(f"{url.rstrip('/')}/{SECURITY_API}/{kind}/{name}", auth=(admin, admin_password),
-                                  timeout=REQUEST_TIMEOUT_SECONDS)
-        if response.status_code != 404:
-            check_answer(response, f"deleting security {kind}/{name}", admin)
+        call(session, "DELETE", f"{url.rstrip('/')}/{SECURITY_API}/{kind}/{name}", f"deleting security {kind}/{name}",
+             admin, admin_password, deadline, accept=(404,))
     return [f"{kind}/{name}" for kind, name in objects]
 
 
@@ -72,34 +70,38 @@ def apply_user(props: dict[str, Any], sleep: Callable[[float], None] = time.slee
 
     objects = security_objects(props["username"], props["password"], list(props["indexes"]))
     with requests.Session() as session:
-        return with_retries(
-            lambda: put_objects(props["opensearch_url"], props["admin_username"], props["admin_password"], objects, session),
+        return keep_calling(
+            lambda deadline: put_objects(props["opensearch_url"], props["admin_username"], props["admin_password"],
+                                         objects, session, deadline),
             "OpenSearch sink user", float(props["timeout_seconds"]), float(props["poll_seconds"]), sleep,
         )
 
 
-def remove_user(props: dict[str, Any], sleep: Callable[[float], None] = time.sleep) -> list[str]:
+def remove_user(props: dict[str, Any], sleep: Callable[[float], None] = time.sleep) -> None:
+    """Delete the mapping, the user and the role; see ``opensearch_api.delete_from_domain`` for an unreachable API."""
     import requests
 
     objects = [(kind, name) for kind, name, _ in reversed(security_objects(props["username"], "", list(props["indexes"])))]
     with requests.Session() as session:
-        return with_retries(
-            lambda: delete_objects(props["opensearch_url"], props["admin_username"], props["admin_password"], objects, session),
-            "deleting the OpenSearch sink user", float(props["timeout_seconds"]), float(props["poll_seconds"]), sleep,
+        delete_from_domain(
+            props,
+            lambda deadline: delete_objects(props["opensearch_url"], props["admin_username"], props["admin_password"],
+                                            objects, session, deadline),
+            "deleting the OpenSearch sink user", sleep,
         )
 
 
-class OpenSearchSinkUserProvider(ResourceProvider):
-    """Dynamic provider of the sink user; holds no client, so it pickles cleanly."""
+class OpenSearchSinkUserProvider(StackProvider):
+    """Dynamic provider of the sink user. Another domain or user name is a new object; anything else puts the
+    objects again (the domain and region are recorded so that a delete can look the domain up)."""
+
+    replacing = ("opensearch_url", "username")
+    updating = ("admin_username", "admin_password", "password", "indexes", "timeout_seconds", "poll_seconds",
+                "domain_name", "region")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         outs = {**props, "objects": apply_user(props)}
         return CreateResult(id_=f"{props['username']}@{props['opensearch_url']}", outs=outs)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [key for key in REPLACING_INPUTS if olds.get(key) != news.get(key)]
-        updates = [key for key in UPDATING_INPUTS if olds.get(key) != news.get(key)]
-        return DiffResult(changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(outs={**news, "objects": apply_user(news)})
@@ -122,6 +124,8 @@ class OpenSearchSinkUser(pulumi.dynamic.Resource):
         username: str,
         password: pulumi.Input[str],
         indexes: list[str],
+        domain_name: pulumi.Input[str],
+        region: pulumi.Input[str],
         timeout_seconds: int = 900,
         poll_seconds: int = 15,
         opts: pulumi.ResourceOptions | None = None,
@@ -137,6 +141,8 @@ class OpenSearchSinkUser(pulumi.dynamic.Resource):
                 "username": username,
                 "password": pulumi.Output.secret(password),
                 "indexes": sorted(indexes),
+                "domain_name": domain_name,
+                "region": region,
                 "timeout_seconds": timeout_seconds,
                 "poll_seconds": poll_seconds,
                 "objects": None,

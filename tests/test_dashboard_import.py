@@ -1,5 +1,6 @@
 """The dashboard import against a real HTTP server on 127.0.0.1 that answers like OpenSearch (index templates)
-and OpenSearch Dashboards (saved objects import and delete) behind basic auth."""
+and OpenSearch Dashboards (saved objects import and delete) behind basic auth, and against APIs that cannot be
+used (403, refused connection, timeout) with the domain as moto's OpenSearch Service reports it."""
 from __future__ import annotations
 
 import base64
@@ -10,12 +11,12 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qs, urlparse
 
+import pulumi
 import pytest
 
 from components.dashboard_import import (
     DashboardImportError,
     DashboardImportProvider,
-    DashboardsAuthError,
     delete_saved_objects,
     deletion_order,
     import_saved_objects,
@@ -23,7 +24,9 @@ from components.dashboard_import import (
     saved_object_ids,
 )
 from components.opensearch import INDEX_MAPPINGS_FILE, SAVED_OBJECTS_FILE, index_templates
+from components.opensearch_api import OpenSearchError, OpenSearchRefused
 from tests.local_http import JsonHandler, LocalServer
+from tests.opensearch_domain import DOMAIN, REGION, UNUSABLE, opensearch_domain, unusable_api
 from tests.system import provider_class_in_a_fresh_interpreter
 
 USER, PASSWORD = "fraud_admin", "Sx7#secret-Password_1"
@@ -151,6 +154,8 @@ def props(fake: FakeOpenSearch, **changes) -> dict:
         "password": PASSWORD,
         "saved_objects": NDJSON,
         "index_templates": TEMPLATES,
+        "domain_name": DOMAIN,
+        "region": REGION,
         "timeout_seconds": 5,
         "poll_seconds": 0.01,
         **changes,
@@ -192,7 +197,7 @@ def test_missing_references_name_what_is_missing(fake):
 
 
 def test_a_refused_login_fails_at_once_without_the_password(fake):
-    with pytest.raises(DashboardsAuthError) as raised:
+    with pytest.raises(OpenSearchRefused) as raised:
         publish(props(fake, password="wrong-password"))
     assert "HTTP 401" in str(raised.value) and USER in str(raised.value)
     assert "wrong-password" not in str(raised.value) and PASSWORD not in str(raised.value)
@@ -201,7 +206,7 @@ def test_a_refused_login_fails_at_once_without_the_password(fake):
 
 def test_a_denied_address_names_the_config_key(fake):
     fake.failures = {1: 403}
-    with pytest.raises(DashboardsAuthError, match="opensearchAccessCidrs"):
+    with pytest.raises(OpenSearchRefused, match="opensearchAccessCidrs"):
         publish(props(fake))
     assert len(fake.requests) == 1
 
@@ -217,7 +222,7 @@ def test_a_starting_domain_is_retried_until_it_answers(fake):
 def test_a_domain_that_never_answers_times_out_with_the_last_error(fake):
     fake.failures = {n: 503 for n in range(1, 10_000)}
     started = time.monotonic()
-    with pytest.raises(DashboardImportError, match="within 0.3 s; last error: index template .*HTTP 503"):
+    with pytest.raises(OpenSearchError, match="within 0.3 s; last error: index template .*HTTP 503"):
         publish(props(fake, timeout_seconds=0.3, poll_seconds=0.05))
     assert time.monotonic() - started < 5 and len(fake.requests) >= 2
 
@@ -227,7 +232,7 @@ def test_an_unreachable_domain_times_out():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again before use: nothing listens there
     url = f"http://127.0.0.1:{port}"
-    with pytest.raises(DashboardImportError, match="did not answer successfully"):
+    with pytest.raises(OpenSearchError, match="did not answer successfully"):
         publish({"opensearch_url": url, "dashboards_url": url + "/_dashboards", "username": USER, "password": PASSWORD,
                  "saved_objects": NDJSON, "index_templates": TEMPLATES, "timeout_seconds": 0.2, "poll_seconds": 0.05})
 
@@ -249,9 +254,9 @@ def test_delete_of_objects_already_gone_succeeds(fake):
     assert fake.requests and all(method == "DELETE" for method, _ in fake.requests)
 
 
-def test_delete_with_a_wrong_password_fails_clearly(fake):
+def test_delete_with_a_wrong_password_fails_clearly_while_the_domain_lives(fake, monkeypatch):
     DashboardImportProvider().create(props(fake))
-    with pytest.raises(DashboardsAuthError, match="HTTP 401"):
+    with opensearch_domain("active", monkeypatch), pytest.raises(OpenSearchRefused, match="HTTP 401"):
         DashboardImportProvider().delete("id", props(fake, password="stale"))
     assert len(fake.objects) == 9
 
@@ -297,6 +302,78 @@ def test_malformed_files_fail_before_any_request(fake):
 def test_deletion_order_puts_dashboards_first_and_index_patterns_last():
     order = deletion_order([("index-pattern", "p"), ("visualization", "v"), ("dashboard", "d"), ("search", "s")])
     assert order == [("dashboard", "d"), ("visualization", "v"), ("search", "s"), ("index-pattern", "p")]
+
+
+# --- an API that cannot be used: destroy finishes when the domain goes too, create and update fail ---------------
+
+
+@pytest.fixture
+def warnings(monkeypatch) -> list[str]:
+    """What the providers tell the operator as warnings (Pulumi's log, which the engine shows)."""
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: said.append(message))
+    return said
+
+
+def unusable(url: str, **changes) -> dict:
+    return {"opensearch_url": url, "dashboards_url": url + "/_dashboards", "username": USER, "password": PASSWORD,
+            "saved_objects": NDJSON, "index_templates": TEMPLATES, "domain_name": DOMAIN, "region": REGION,
+            "timeout_seconds": 0.3, "poll_seconds": 0.05, **changes}
+
+
+@pytest.mark.parametrize("state", ["gone", "being deleted"])
+@pytest.mark.parametrize("kind", UNUSABLE)
+def test_delete_finishes_with_a_warning_when_the_api_cannot_be_used_and_the_domain_goes(kind, state, warnings, monkeypatch):
+    with unusable_api(kind) as url, opensearch_domain(state, monkeypatch):
+        DashboardImportProvider().delete("id", unusable(url))
+    [warning] = warnings
+    assert f"OpenSearch domain {DOMAIN} is {state}" in warning and "deleting the dashboard" in warning
+    assert {"403": "HTTP 403", "refused": "ConnectionError", "timeout": "Timeout"}[kind] in warning
+    assert PASSWORD not in warning
+
+
+@pytest.mark.parametrize("kind", UNUSABLE)
+def test_delete_fails_when_the_api_cannot_be_used_but_the_domain_lives(kind, warnings, monkeypatch):
+    """Its objects would stay behind in a domain that stays: the operator must fix the access, not be told it worked."""
+    expected = OpenSearchRefused if kind == "403" else OpenSearchError
+    with unusable_api(kind) as url, opensearch_domain("active", monkeypatch), pytest.raises(expected) as raised:
+        DashboardImportProvider().delete("id", unusable(url))
+    assert "opensearchAccessCidrs" in str(raised.value) if kind == "403" else "within 0.3 s" in str(raised.value)
+    assert warnings == []
+
+
+@pytest.mark.parametrize("state", ["active", "gone"])
+@pytest.mark.parametrize("kind", UNUSABLE)
+def test_create_and_update_fail_loudly_whatever_the_domain(kind, state, warnings, monkeypatch):
+    expected = OpenSearchRefused if kind == "403" else OpenSearchError
+    with unusable_api(kind) as url, opensearch_domain(state, monkeypatch):
+        with pytest.raises(expected):
+            DashboardImportProvider().create(unusable(url))
+        with pytest.raises(expected):
+            DashboardImportProvider().update("id", unusable(url), unusable(url, poll_seconds=0.04))
+    assert warnings == []
+
+
+def test_a_delete_that_cannot_look_the_domain_up_fails_with_both_reasons(warnings, monkeypatch):
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with unusable_api("403") as url, pytest.raises(OpenSearchError) as raised:
+        DashboardImportProvider().delete("id", unusable(url))
+    assert "HTTP 403" in str(raised.value) and f"whether domain {DOMAIN} still exists could not be checked" in str(raised.value)
+    assert warnings == []
+
+
+def test_the_import_and_the_sink_user_are_deleted_with_their_domain(dev):
+    """When the domain is deleted in the same run, Pulumi skips their deletes (no API call at all)."""
+    domain = dev.one("aws:opensearch/domain:Domain")
+    for name in ("fraud-dev-opensearch-dashboard", "fraud-dev-opensearch-sink-user"):
+        resource = dev.named(name)
+        assert resource.options["deleted_with"] == domain.urn
+        assert resource.inputs["domain_name"] == domain.inputs["domainName"]
+        assert resource.inputs["region"] == REGION
 
 
 def test_provider_pickles_and_loads_in_a_fresh_interpreter():

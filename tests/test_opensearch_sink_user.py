@@ -8,9 +8,9 @@ import fnmatch
 import json
 from urllib.parse import urlparse
 
+import pulumi
 import pytest
 
-from components.dashboard_import import DashboardImportError, DashboardsAuthError
 from components.opensearch_sink_user import (
     INDEX_ACTIONS,
     OpenSearchSinkUserProvider,
@@ -18,7 +18,9 @@ from components.opensearch_sink_user import (
     remove_user,
     security_objects,
 )
+from components.opensearch_api import OpenSearchError, OpenSearchRefused
 from tests.local_http import JsonHandler, LocalServer
+from tests.opensearch_domain import DOMAIN, REGION, UNUSABLE, opensearch_domain, unusable_api
 from tests.system import provider_class_in_a_fresh_interpreter
 
 ADMIN, ADMIN_PASSWORD = "fraud_admin", "Mx7#master-Password_1"
@@ -94,8 +96,13 @@ def fake():
 
 
 def props(fake: FakeSecurityApi, **changes) -> dict:
-    return {"opensearch_url": fake.url, "admin_username": ADMIN, "admin_password": ADMIN_PASSWORD, "username": USER,
-            "password": PASSWORD, "indexes": INDEXES, "timeout_seconds": 5, "poll_seconds": 0.01, **changes}
+    return at(fake.url, **{"timeout_seconds": 5, "poll_seconds": 0.01, **changes})
+
+
+def at(url: str, **changes) -> dict:
+    return {"opensearch_url": url, "admin_username": ADMIN, "admin_password": ADMIN_PASSWORD, "username": USER,
+            "password": PASSWORD, "indexes": INDEXES, "domain_name": DOMAIN, "region": REGION, "timeout_seconds": 0.3,
+            "poll_seconds": 0.05, **changes}
 
 
 def test_create_puts_the_role_then_the_user_then_the_mapping(fake):
@@ -139,11 +146,12 @@ def test_delete_removes_the_mapping_user_and_role_and_tolerates_what_is_gone(fak
     assert fake.objects == {}
     assert [(m, p.removeprefix(PREFIX)) for m, p in fake.requests] == [
         ("DELETE", "rolesmapping/fraud_sink_writer"), ("DELETE", "internalusers/fraud_sink"), ("DELETE", "roles/fraud_sink_writer")]
-    assert remove_user(props(fake)) == ["rolesmapping/fraud_sink_writer", "internalusers/fraud_sink", "roles/fraud_sink_writer"]
+    remove_user(props(fake))  # all three already gone: every DELETE answers 404
+    assert [m for m, _ in fake.requests[-3:]] == ["DELETE"] * 3
 
 
 def test_a_refused_master_login_fails_at_once_without_either_password(fake):
-    with pytest.raises(DashboardsAuthError) as raised:
+    with pytest.raises(OpenSearchRefused) as raised:
         apply_user(props(fake, admin_password="wrong-password"))
     message = str(raised.value)
     assert "HTTP 401" in message and not any(secret in message for secret in ("wrong-password", ADMIN_PASSWORD, PASSWORD))
@@ -158,7 +166,7 @@ def test_a_starting_domain_is_retried_and_puts_converge(fake):
 
 def test_a_domain_that_never_answers_times_out(fake):
     fake.failures = {n: 503 for n in range(1, 10_000)}
-    with pytest.raises(DashboardImportError, match="OpenSearch sink user: .*within 0.2 s.*HTTP 503"):
+    with pytest.raises(OpenSearchError, match="OpenSearch sink user: .*within 0.2 s.*HTTP 503"):
         apply_user(props(fake, timeout_seconds=0.2, poll_seconds=0.05))
 
 
@@ -175,6 +183,42 @@ def test_diff_replaces_for_another_domain_or_user_and_updates_otherwise(fake):
 def test_no_indexes_is_refused_before_any_request():
     with pytest.raises(ValueError, match="indexes"):
         security_objects(USER, PASSWORD, [])
+
+
+@pytest.fixture
+def warnings(monkeypatch) -> list[str]:
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: said.append(message))
+    return said
+
+
+@pytest.mark.parametrize("state", ["gone", "being deleted"])
+@pytest.mark.parametrize("kind", UNUSABLE)
+def test_delete_finishes_with_a_warning_when_the_api_cannot_be_used_and_the_domain_goes(kind, state, warnings, monkeypatch):
+    with unusable_api(kind) as url, opensearch_domain(state, monkeypatch):
+        OpenSearchSinkUserProvider().delete("id", at(url))
+    [warning] = warnings
+    assert f"OpenSearch domain {DOMAIN} is {state}" in warning and "deleting the OpenSearch sink user" in warning
+    assert ADMIN_PASSWORD not in warning and PASSWORD not in warning
+
+
+@pytest.mark.parametrize("kind", UNUSABLE)
+def test_delete_fails_when_the_api_cannot_be_used_but_the_domain_lives(kind, warnings, monkeypatch):
+    expected = OpenSearchRefused if kind == "403" else OpenSearchError
+    with unusable_api(kind) as url, opensearch_domain("active", monkeypatch), pytest.raises(expected):
+        OpenSearchSinkUserProvider().delete("id", at(url))
+    assert warnings == []
+
+
+@pytest.mark.parametrize("kind", UNUSABLE)
+def test_create_and_update_fail_loudly_even_with_the_domain_gone(kind, warnings, monkeypatch):
+    expected = OpenSearchRefused if kind == "403" else OpenSearchError
+    with unusable_api(kind) as url, opensearch_domain("gone", monkeypatch):
+        with pytest.raises(expected):
+            OpenSearchSinkUserProvider().create(at(url))
+        with pytest.raises(expected):
+            OpenSearchSinkUserProvider().update("id", at(url), at(url, password="Rotated#Password_3"))
+    assert warnings == []
 
 
 def test_provider_pickles_and_loads_in_a_fresh_interpreter():
