@@ -23,7 +23,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.confluent_egress import ConnectorIngress, ConnectorIngressArgs
-from components.oracle_readiness import OracleReadiness
+from components.oracle_readiness import CONSOLE_END, CONSOLE_HEADER, CONSOLE_LINE, OracleReadiness
 from settings import OracleSettings
 
 SCRIPTS = Path(__file__).resolve().parent / "oracle"
@@ -102,6 +102,10 @@ def render_user_data(config: BootConfig) -> str:
         cdc_connect_user=CDC_CONNECT_USER,
         recovery_area_dir=RECOVERY_AREA_DIR,
         archive_retention_hours=ARCHIVE_RETENTION_HOURS,
+        # The console failure report's lines, as the readiness gate reads them.
+        console_header=CONSOLE_HEADER,
+        console_line=CONSOLE_LINE,
+        console_end=CONSOLE_END,
     )
     for stem in SQL_SCRIPTS:
         values[f"sql_{stem}"] = render_script(f"{stem}.sql", values).rstrip("\n")

@@ -1,9 +1,10 @@
-"""Runs the real rendered Oracle boot script with bash against fake aws, docker, curl, dnf and systemctl.
+"""Runs the real rendered Oracle boot script with bash against fake aws, docker, curl, dnf, systemctl and sleep.
 
-Only the four host paths the script writes to are moved into a temporary directory; everything else is
-the script as EC2 would run it. The fakes record their command lines, what sqlplus reads on stdin and the
-status the script reports, so the tests see the order of steps, where passwords travel and what a failure
-reports.
+Only the five host paths the script writes to (the serial console among them) are moved into a temporary
+directory; everything else is the script as EC2 would run it. The fakes record their command lines, what
+sqlplus reads on stdin, the status the script reports and how long it would have slept, so the tests see the
+order of steps, where passwords travel, how AWS calls are retried and what a failure reports. The fake aws
+can fail its first calls, as it does while an instance role is not usable yet.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from components.oracle_db import app_schema_value, render_user_data
+from components.oracle_readiness import CONSOLE_HEADER, console_failure
 from tests.oracle_boot import boot_config
 
 INSTANCE_ID = "i-0fake0fake0fake0"
@@ -41,6 +43,18 @@ FAKES = {
     "aws": r"""#!/bin/bash
 echo "aws $*" >>"$FAKE_STATE/aws.args"
 ACTION=$2
+CALLS=$(wc -l <"$FAKE_STATE/aws.args")
+if [ "$CALLS" -le "${FAKE_AWS_FAILURES:-0}" ]; then
+  echo "Unable to locate credentials. You can configure credentials by running \"aws configure\"." >&2
+  exit 253
+fi
+if [ "$ACTION" = put-parameter ]; then
+  echo put >>"$FAKE_STATE/puts"
+  if [ "$(wc -l <"$FAKE_STATE/puts")" -le "${FAKE_PUT_FAILURES:-0}" ]; then
+    echo "An error occurred (AccessDeniedException) when calling the PutParameter operation" >&2
+    exit 254
+  fi
+fi
 NAME=""; VALUE=""
 while [ "$#" -gt 0 ]; do
   case "$1" in --name) NAME=$2; shift ;; --value) VALUE=$2; shift ;; esac
@@ -77,6 +91,7 @@ exit 0
 """,
     "dnf": "#!/bin/bash\necho \"dnf $*\" >>\"$FAKE_STATE/dnf.args\"\n",
     "systemctl": "#!/bin/bash\necho \"systemctl $*\" >>\"$FAKE_STATE/systemctl.args\"\n",
+    "sleep": "#!/bin/bash\necho \"$1\" >>\"$FAKE_STATE/sleeps\"\n",  # records the wait instead of waiting
 }
 
 
@@ -98,6 +113,15 @@ class Run:
     @property
     def status(self) -> str:
         return self.read("status")
+
+    @property
+    def console(self) -> str:
+        path = self.root / "console"
+        return path.read_text() if path.exists() else ""
+
+    @property
+    def sleeps(self) -> list[int]:
+        return [int(line) for line in self.read("sleeps").split()]
 
     def sql_inputs(self) -> list[str]:
         count = len(list(self.state.glob("sql.*")))
@@ -128,13 +152,16 @@ def host(tmp_path):
         ("/opt/oracle-setup", root / "setup"),
         ("/usr/local/sbin/", f"{root / 'sbin'}/"),
         ("/etc/systemd/system/", f"{root / 'systemd'}/"),
+        ("/dev/console", root / "console"),
     ):
         assert host_path in user_data
         user_data = user_data.replace(host_path, str(local))
+    (state / "aws.args").touch()
     script = tmp_path / "user_data.sh"
     script.write_text(user_data)
 
-    def run(log_mode: str = "NOARCHIVELOG", fail_on: str = "", fail_output: str = "", fail_code: int = 0) -> Run:
+    def run(log_mode: str = "NOARCHIVELOG", fail_on: str = "", fail_output: str = "", fail_code: int = 0,
+            aws_failures: int = 0, put_failures: int = 0) -> Run:
         env = {
             "PATH": f"{bin_dir}:/usr/bin:/bin",
             "HOME": str(tmp_path),
@@ -144,6 +171,8 @@ def host(tmp_path):
             "FAKE_FAIL_ON": fail_on,
             "FAKE_FAIL_OUTPUT": fail_output,
             "FAKE_FAIL_CODE": str(fail_code),
+            "FAKE_AWS_FAILURES": str(aws_failures),
+            "FAKE_PUT_FAILURES": str(put_failures),
         }
         done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=60)
         return Run(done.returncode, root, state, done.stderr)
@@ -233,3 +262,48 @@ def test_failure_report_fits_an_ssm_parameter(host):
     assert len(run.status) <= 4096
     assert "users.sql: error in output" in run.status
     assert "FAILED at line" in run.status.splitlines()[-1]  # the newest lines are kept, not the oldest
+
+
+# --- AWS calls while the instance role is not usable, and failures that cannot be reported ---------------------------
+
+BACKOFF = [2, 4, 8, 16, 32, 60, 60]  # between the 8 attempts of one call
+
+
+def test_aws_calls_are_retried_with_backoff_until_the_role_works(host):
+    run = host(aws_failures=3)
+    assert run.returncode == 0, run.log
+    assert run.status == f"{INSTANCE_ID} ready"
+    assert run.sleeps[:3] == [2, 4, 8]  # the first password read failed three times, then worked
+    assert run.log.count("attempt 1 failed: aws ssm get-parameter") == 1
+    assert "Unable to locate credentials" in run.log
+    assert run.sql_order() == list(SQL_MARKERS) and run.console == ""
+    for password in PASSWORDS.values():
+        assert password not in run.log and password not in run.read("aws.args")
+
+
+def test_a_role_that_never_works_is_still_reported_on_the_console(host):
+    run = host(aws_failures=10_000)
+    assert run.returncode != 0
+    assert run.status == ""  # nothing could be written to the parameter
+    assert run.sleeps == BACKOFF + BACKOFF  # the first password read, then the failure report: bounded, not endless
+    assert run.sql_order() == []  # no step ran without its passwords
+    assert run.console.startswith(CONSOLE_HEADER)
+    report = console_failure(run.console)  # what the readiness gate reads from the console
+    assert "gave up after 8 attempts: aws ssm get-parameter" in report
+    assert "FAILED at line" in report.splitlines()[-1]
+    assert "could not report the failure" in run.log
+
+
+def test_a_report_that_fails_once_is_retried(host):
+    run = host(fail_on="DBMS_XSTREAM_AUTH", fail_output="ORA-01031: insufficient privileges", put_failures=1)
+    assert run.returncode != 0
+    assert run.status.startswith(f"{INSTANCE_ID} failed: ") and "ORA-01031: insufficient privileges" in run.status
+    assert run.read("aws.args").count("put-parameter") == 2 and run.sleeps == [2]
+    assert "ORA-01031: insufficient privileges" in console_failure(run.console)
+
+
+def test_a_failure_is_reported_once_even_inside_a_command_substitution(host):
+    run = host(log_mode="ARCHIVELOG", fail_on="SELECT log_mode", fail_output="SP2-0640: Not connected")
+    assert run.returncode != 0
+    assert run.read("aws.args").count("put-parameter") == 1
+    assert run.console.count(CONSOLE_HEADER) == 1 and run.log.count("FAILED at line") == 1

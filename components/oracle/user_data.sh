@@ -5,7 +5,8 @@
 # instance role; they never appear in this script, on a command line or in the log.
 # Every step checks before it changes something, so running the script again is safe.
 # The outcome goes to the status parameter ("<instance-id> ready" or "<instance-id> failed: <log tail>"),
-# which the stack's readiness gate polls.
+# which the stack's readiness gate polls; a failure also goes to the serial console, which the gate reads
+# too, so it is seen even when the parameter cannot be written.
 set -Eeuo pipefail
 
 REGION='${region}'
@@ -16,19 +17,54 @@ SETUP_DIR=/opt/oracle-setup
 LOG=/var/log/oracle-setup.log
 HEALTHY_WITHIN_SECONDS=1800
 INSTANCE_ID=unknown
+CONSOLE=/dev/console
+# AWS calls are retried: an instance role's credentials and grants can take a while to work after boot
+# (IAM is eventually consistent). 8 attempts, 2 s apart at first, doubling up to 60 s: about 3 minutes.
+RETRY_ATTEMPTS=8
+RETRY_FIRST_DELAY=2
+RETRY_MAX_DELAY=60
 
 umask 077
 exec >>"$LOG" 2>&1
 
+# Runs a command until it succeeds, waiting longer after each failure; returns its last failure.
+retry() {
+  local ATTEMPT=1 DELAY=$RETRY_FIRST_DELAY
+  until "$@"; do
+    if [ "$ATTEMPT" -ge "$RETRY_ATTEMPTS" ]; then
+      echo "gave up after $ATTEMPT attempts: $1 $2 $3" >&2
+      return 1
+    fi
+    echo "attempt $ATTEMPT failed: $1 $2 $3; next in $DELAY s" >&2
+    sleep "$DELAY"
+    ATTEMPT=$((ATTEMPT + 1))
+    DELAY=$((DELAY * 2 < RETRY_MAX_DELAY ? DELAY * 2 : RETRY_MAX_DELAY))
+  done
+}
+
 report() {
-  aws ssm put-parameter --region "$REGION" --name "$STATUS_PARAMETER" --type String --overwrite \
+  retry aws ssm put-parameter --region "$REGION" --name "$STATUS_PARAMETER" --type String --overwrite \
     --value "$INSTANCE_ID $1" >/dev/null
+}
+
+# The failure report on the serial console: it needs no AWS call, so the gate sees it whatever the role does.
+console_report() {
+  {
+    echo '${console_header}'
+    sed 's/^/${console_line}/' <<<"$1"
+    echo '${console_end}'
+  } >"$CONSOLE" 2>/dev/null || echo "could not write the failure report to $CONSOLE"
 }
 
 fail() {
   trap - ERR
+  # Inside $(...) only leave: the main shell fails on it and reports once.
+  if [ "$BASH_SUBSHELL" -gt 0 ]; then exit 1; fi
   echo "$(date -Is) FAILED at line $1: $2"
-  report "failed: $(tail -c 3000 "$LOG")" || echo "could not report the failure to $STATUS_PARAMETER"
+  local TAIL
+  TAIL=$(tail -c 3000 "$LOG")
+  console_report "$TAIL"
+  report "failed: $TAIL" || echo "could not report the failure to $STATUS_PARAMETER"
   exit 1
 }
 trap 'fail "$LINENO" "$BASH_COMMAND"' ERR
@@ -42,7 +78,7 @@ imds() {
 }
 
 secret() {
-  aws ssm get-parameter --region "$REGION" --name "$1" --with-decryption --query Parameter.Value --output text
+  retry aws ssm get-parameter --region "$REGION" --name "$1" --with-decryption --query Parameter.Value --output text
 }
 
 # Feeds one SQL file to sqlplus on stdin, after DEFINEs of the given NAME VALUE pairs (so no password is
@@ -65,7 +101,7 @@ run_sql() {
 }
 
 step "start"
-INSTANCE_ID=$(imds instance-id)
+INSTANCE_ID=$(retry imds instance-id)
 
 step "Docker"
 if ! command -v docker >/dev/null; then
