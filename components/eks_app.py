@@ -15,8 +15,10 @@ the role's path; ``aws.iam.get_session_context`` turns it into the IAM role ARN 
 bootstrap entry is created for. Other admins need their own entries under their own ARNs.
 
 Image: ``appImage`` set means that image is used as is; empty means ``app/`` is built for linux/amd64 and pushed
-to a private, immutable ECR repository, tagged by a hash of the files Docker sends as the build context. The tag
-(and the migration Job's name) changes exactly when the app does.
+to a private, immutable ECR repository, tagged by a hash of what git records of the build context (see "content
+tag" below for why not more). The tag (and the migration Job's name) changes exactly when the app does, and a tag
+that is already in the repository is used by digest and never built or pushed again, so no later `up` can fail
+on ECR's immutability.
 
 Kubernetes: everything is on the cluster's own provider, parented here and awaited (no skipAwait), so a destroy
 removes the Ingress (and with it the ALB and its ENIs) before the cluster and the VPC go. Secrets are only in a
@@ -29,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -54,6 +57,7 @@ ALB_CLASS = "internet-alb"  # the IngressClass and its IngressClassParams (both 
 # The ALB's DNS name is <name>.<region>.elb.amazonaws.com; "localhost" serves `kubectl port-forward`.
 ALLOWED_HOSTS = ".elb.amazonaws.com,localhost"
 TAG_LENGTH = 16  # hex characters of the content hash used as the image tag
+PLATFORM = "linux/amd64"  # Auto Mode's general-purpose node pool is amd64 only
 # Never part of the image whatever app/.dockerignore says (caches and local databases).
 ALWAYS_IGNORED = ("**/__pycache__", "**/*.pyc", "**/db.sqlite3")
 # Docker sends these even when .dockerignore lists them: they define the build.
@@ -134,13 +138,42 @@ def context_files(directory: Path) -> list[str]:
     return sorted(found)
 
 
-def content_tag(directory: Path) -> str:
-    """A tag that changes when, and only when, a file of the build context changes, appears or disappears."""
-    digest = hashlib.sha256()
+# Why the tag alone cannot keep a second `up` safe, and what does (read 2026-12-01):
+# - pulumi-docker-build 0.0.22 (the pinned provider) decides in Image.Diff whether to build again by hashing the
+#   build context: provider/internal/context.go hashFile writes each file's contents, its path and
+#   ``fileMode.String()`` (every permission bit), plus the Dockerfile. Any difference, or a change to the tags,
+#   is an Update, and Update builds and pushes (image.go).
+# - The ECR repository is IMMUTABLE: pushing a tag that exists fails with ImageTagAlreadyExistsException (ECR user
+#   guide, image-tag-mutability). A tag that covered every mode bit would still be pushed again after a revert to
+#   an earlier version, or after an `up` interrupted between the push and the state write; and a checkout made
+#   under another umask (git keeps only the executable bit) would rebuild and roll the pods for nothing.
+# So the tag covers what git records (path, contents, executable bit) and the build platform, and the program
+# looks the tag up in the repository before declaring a build: a tag that is there is used by digest and no
+# Image is declared at all, whatever docker-build's hash would say. The Image that did the push is
+# retain_on_delete, because docker-build's Delete removes the pushed manifest (image.go Delete, client.go
+# ManifestDelete) that the pods still run; `pulumi destroy` removes the images with the repository.
+
+
+def content_tag(directory: Path, platform: str = PLATFORM) -> str:
+    """A tag that changes when, and only when, a file of the build context changes, appears, disappears or gains or
+    loses its executable bit, or the build is for another platform. Other mode bits do not count."""
+    digest = hashlib.sha256(platform.encode() + b"\0")
     for relative in context_files(directory):
-        digest.update(relative.encode() + b"\0")
-        digest.update(hashlib.sha256((directory / relative).read_bytes()).digest())
+        path = directory / relative
+        executable = bool(path.stat().st_mode & stat.S_IXUSR)  # git's own rule for recording a file as 100755
+        digest.update(relative.encode() + (b"\0x" if executable else b"\0-"))
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:TAG_LENGTH]
+
+
+def pushed_digest(repository_name: str, tag: str, opts: pulumi.InvokeOptions) -> str | None:
+    """The digest ECR holds under ``tag``, or None when the repository or the tag is not there (yet)."""
+    if repository_name not in aws.ecr.get_repositories(opts=opts).names:
+        return None
+    for image in aws.ecr.get_images(repository_name=repository_name, opts=opts).image_ids:
+        if image.image_tag == tag:
+            return image.image_digest
+    return None
 
 
 # --- component --------------------------------------------------------------------------------------------------------
@@ -264,36 +297,42 @@ class EksApp(pulumi.ComponentResource):
             version = hashlib.sha256(settings.image.encode()).hexdigest()[:TAG_LENGTH]
         else:
             version = content_tag(APP_DIR)
+            repository_name = f"{name}/web"
             repository = aws.ecr.Repository(
                 f"{name}-repo",
-                name=f"{name}/web",
+                name=repository_name,
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
                 encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")],
                 force_delete=True,  # `pulumi destroy` removes the pushed images with the repository
                 opts=child,
             )
-            token = aws.ecr.get_authorization_token_output(
-                registry_id=repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
-            )
-            image = docker_build.Image(
-                f"{name}-image",
-                context=docker_build.BuildContextArgs(location=APP_CONTEXT),
-                platforms=[docker_build.Platform.LINUX_AMD64],
-                tags=[repository.repository_url.apply(lambda url: f"{url}:{version}")],
-                push=True,
-                # Preview (and `pulumi preview --policy-pack` in CI) needs no Docker daemon.
-                build_on_preview=False,
-                registries=[
-                    docker_build.RegistryArgs(
-                        address=repository.repository_url,
-                        username=token.user_name,
-                        password=pulumi.Output.secret(token.password),
-                    )
-                ],
-                opts=child,
-            )
-            image_ref = image.ref  # <repository>:<tag>@sha256:<digest>
+            digest = pushed_digest(repository_name, version, pulumi.InvokeOptions(parent=self))
+            if digest is not None:
+                # Pushed before (an earlier `up`, a revert, an interrupted run): the same reference docker-build gives.
+                image_ref = pulumi.Output.concat(repository.repository_url, f":{version}@{digest}")
+            else:
+                token = aws.ecr.get_authorization_token_output(
+                    registry_id=repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
+                )
+                image = docker_build.Image(
+                    f"{name}-image",
+                    context=docker_build.BuildContextArgs(location=APP_CONTEXT),
+                    platforms=[docker_build.Platform(PLATFORM)],
+                    tags=[repository.repository_url.apply(lambda url: f"{url}:{version}")],
+                    push=True,
+                    # Preview (and `pulumi preview --policy-pack` in CI) needs no Docker daemon.
+                    build_on_preview=False,
+                    registries=[
+                        docker_build.RegistryArgs(
+                            address=repository.repository_url,
+                            username=token.user_name,
+                            password=pulumi.Output.secret(token.password),
+                        )
+                    ],
+                    opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+                )
+                image_ref = image.ref  # <repository>:<tag>@sha256:<digest>
 
         # --- configuration and secrets --------------------------------------------------------------------------
         namespace = k8s.core.v1.Namespace(

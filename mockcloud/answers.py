@@ -170,6 +170,11 @@ INVOKE_RESULTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "id": REGION,
     },
     "aws:ec2/getInstanceType:getInstanceType": _instance_type,
+    # ECR as a first `up` finds it: no repository yet, so the app image is built and pushed.
+    "aws:ecr/getRepositories:getRepositories": lambda args: {"names": [], "id": REGION, "region": REGION},
+    "aws:ecr/getImages:getImages": lambda args: {
+        "imageIds": [], "repositoryName": args["repositoryName"], "id": args["repositoryName"], "region": REGION,
+    },
     "aws:index/getPartition:getPartition": lambda args: {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
     "aws:index/getRegion:getRegion": lambda args: {"name": REGION, "region": REGION, "id": REGION},
     "aws:ssm/getParameter:getParameter": lambda args: {

@@ -1,11 +1,17 @@
 """EksApp on the mock-run program: cluster settings, Kubernetes objects against the Kubernetes schema, secrets kept
 out of ConfigMaps and env values, pod hardening, ordering (Oracle gate -> Job -> Deployment), the ALB Ingress, both
-image paths, and the content tag of app/."""
+image paths, the content tag of app/, and later `up`s against an immutable repository: a model of docker-build's
+change check and of ECR's immutable tags runs over sequences of mocked `up`s."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import shutil
+import stat
+import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import kubernetes_validate
@@ -20,6 +26,7 @@ from components.eks_app import (
     HEALTH_PATH,
     HTTP_PORT,
     NAMESPACE,
+    PLATFORM,
     content_tag,
     context_files,
     ignore_rules,
@@ -389,6 +396,7 @@ def test_app_url_is_the_load_balancers_name(dev):
 
 
 def test_built_image_is_pushed_to_a_private_immutable_repository_tagged_by_content(dev):
+    """On a first `up` (the mocked ECR holds no repository yet) the image is built and pushed."""
     repository = dev.one(REPOSITORY)
     assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
     assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
@@ -400,6 +408,7 @@ def test_built_image_is_pushed_to_a_private_immutable_repository_tagged_by_conte
     assert image.inputs["context"] == {"location": "app"}
     assert image.inputs["platforms"] == ["linux/amd64"]
     assert image.inputs["push"] is True
+    assert image.options["retain_on_delete"] is True  # docker-build's Delete would remove the manifest the pods run
     [registry] = image.inputs["registries"]
     assert registry == {"address": url, "username": "AWS", "password": "mock-ecr-password"}
     assert "registries" in image.secret_inputs or any(p.startswith("registries") for p in image.secret_inputs)
@@ -500,3 +509,177 @@ def test_real_app_context_holds_the_app_but_not_its_tests_or_collected_files():
     files = context_files(APP_DIR)
     assert {"Dockerfile", "manage.py", "gunicorn.conf.py", "requirements.txt", "frauddemo/settings.py"} <= set(files)
     assert not [f for f in files if "/tests/" in f or f.startswith("staticfiles/") or f.endswith(".pyc")]
+
+
+
+def test_content_tag_follows_what_git_records_of_modes(app_copy: Path):
+    """git keeps a file's executable bit and no other mode bit (100644 or 100755)."""
+    tag = content_tag(app_copy)
+    (app_copy / "manage.py").chmod(0o664)  # another umask, or a chmod g+w: the same app
+    (app_copy / "web" / "views.py").chmod(0o600)
+    assert content_tag(app_copy) == tag
+    (app_copy / "manage.py").chmod(0o775)  # executable: git records a change, and so does the image
+    assert content_tag(app_copy) != tag
+    assert content_tag(app_copy, platform="linux/arm64") != content_tag(app_copy)
+
+
+def test_a_fresh_clone_under_another_umask_has_the_same_tag(app_copy: Path, tmp_path: Path):
+    (app_copy / "manage.py").chmod(0o755)
+    git = ["git", "-c", "user.email=dev@example.com", "-c", "user.name=dev", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q", str(app_copy)], check=True)
+    subprocess.run([*git, "-C", str(app_copy), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(app_copy), "commit", "-q", "-m", "app"], check=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(app_copy), str(clone)], check=True, preexec_fn=lambda: os.umask(0o002))
+    shutil.rmtree(app_copy / ".git"), shutil.rmtree(clone / ".git")
+    assert stat.filemode((clone / "web" / "views.py").stat().st_mode) == "-rw-rw-r--"  # the umask shows
+    assert docker_build_context_hash(clone) != docker_build_context_hash(app_copy)  # docker-build sees a change
+    assert content_tag(clone) == content_tag(app_copy)  # the tag does not
+
+
+# --- later `up`s against the immutable repository -----------------------------------------------------------------------
+
+REPOSITORY_NAME = "fraud-dev-app/web"
+
+
+def docker_build_context_hash(directory: Path) -> str:
+    """What pulumi-docker-build 0.0.22 compares in Image.Diff (provider/internal/context.go hashBuildContext): the
+    Dockerfile, then every file of the context with its contents, path and full mode string."""
+    digest = hashlib.sha256((directory / "Dockerfile").read_bytes())
+    for relative in context_files(directory):
+        path = directory / relative
+        digest.update(path.read_bytes() + relative.encode() + stat.filemode(path.stat().st_mode).encode())
+    return digest.hexdigest()
+
+
+class ImageTagAlreadyExists(Exception):
+    """What ECR answers a push to an existing tag of an IMMUTABLE repository."""
+
+
+@dataclass
+class ImmutableRepository:
+    """ECR's side: tags never move; a push to an existing tag is refused."""
+
+    tags: dict[str, str] = field(default_factory=dict)  # tag -> digest
+    pushes: list[str] = field(default_factory=list)
+
+    def push(self, tag: str) -> str:
+        if tag in self.tags:
+            raise ImageTagAlreadyExists(f"tag {tag} already exists in the IMMUTABLE repository {REPOSITORY_NAME}")
+        self.tags[tag] = "sha256:" + hashlib.sha256(f"build {len(self.pushes)} of {tag}".encode()).hexdigest()
+        self.pushes.append(tag)
+        return self.tags[tag]
+
+    def answers(self) -> dict:
+        """What getRepositories and getImages return: the repository exists once something was pushed to it."""
+        return {
+            "aws:ecr/getRepositories:getRepositories": lambda args: {"names": [REPOSITORY_NAME] if self.tags else [], "id": "r"},
+            "aws:ecr/getImages:getImages": lambda args: {
+                "imageIds": [{"imageTag": tag, "imageDigest": digest} for tag, digest in self.tags.items()],
+                "repositoryName": args["repositoryName"], "id": args["repositoryName"],
+            },
+        }
+
+
+@dataclass
+class ImageState:
+    tags: list[str]
+    context_hash: str
+    retain_on_delete: bool
+    ref: str
+
+
+class Deployments:
+    """`pulumi up` of the dev stack, again and again, against one repository, with docker-build's change check."""
+
+    def __init__(self, app_dir: Path, monkeypatch, repository: ImmutableRepository, lookup_works: bool = True):
+        self.app_dir, self.monkeypatch, self.repository, self.lookup_works = app_dir, monkeypatch, repository, lookup_works
+        self.state: ImageState | None = None
+
+    def up(self) -> str:
+        """Runs the program, then does what the engine and docker-build would with its Image; the image the pods run."""
+        self.monkeypatch.setattr("components.eks_app.APP_DIR", self.app_dir)
+        answers = self.repository.answers() if self.lookup_works else ImmutableRepository().answers()
+        for token, answer in answers.items():
+            self.monkeypatch.setitem(INVOKE_RESULTS, token, answer)
+        program = run_program("dev")
+        for workload in workloads(program):
+            assert {c["image"] for c in containers(workload)} == {program.outputs["appImage"]}
+        images = program.of_type(IMAGE)
+        if not images:
+            assert self.state is None or self.state.retain_on_delete, "docker-build's Delete would remove the pods' image"
+            self.state = None
+            return program.outputs["appImage"]  # by the digest the repository listed
+        [image] = images
+        [tag_ref] = image.inputs["tags"]
+        context_hash = docker_build_context_hash(self.app_dir)
+        if self.state is None or self.state.tags != [tag_ref] or self.state.context_hash != context_hash:
+            ref = f"{tag_ref}@{self.repository.push(tag_ref.rsplit(':', 1)[1])}"  # Create or Update: build and push
+        else:
+            ref = self.state.ref
+        self.state = ImageState([tag_ref], context_hash, image.options["retain_on_delete"], ref)
+        return ref
+
+
+@pytest.fixture
+def real_app_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "app"
+    shutil.copytree(APP_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3", "staticfiles"))
+    return copy
+
+
+def test_later_ups_never_push_an_existing_tag(real_app_copy: Path, monkeypatch):
+    repository = ImmutableRepository()
+    deploy = Deployments(real_app_copy, monkeypatch, repository)
+    first = deploy.up()
+    assert len(repository.pushes) == 1 and first.startswith(f"123456789012.dkr.ecr.eu-central-1.amazonaws.com/{REPOSITORY_NAME}:")
+
+    settings = real_app_copy / "frauddemo" / "settings.py"
+    settings.chmod(0o664)  # a mode change only: docker-build's hash moves, the app does not
+    assert deploy.up() == first and len(repository.pushes) == 1
+
+    original = settings.read_text()
+    settings.write_text(original + "\n# a change\n")
+    changed = deploy.up()
+    assert changed != first and len(repository.pushes) == 2
+
+    settings.write_text(original)  # a revert: the first tag is still in the repository
+    assert deploy.up() == first and len(repository.pushes) == 2
+
+    (real_app_copy / "gunicorn.conf.py").chmod(0o755)  # an executable bit is a new image
+    assert deploy.up() not in (first, changed) and len(repository.pushes) == 3
+
+
+def test_an_up_interrupted_after_its_push_is_completed_by_the_next(real_app_copy: Path, monkeypatch):
+    repository = ImmutableRepository()
+    pushed = repository.push(content_tag(real_app_copy))  # pushed, but the state never recorded it
+    assert Deployments(real_app_copy, monkeypatch, repository).up().endswith(f"@{pushed}")
+    assert len(repository.pushes) == 1
+
+
+def test_without_the_lookup_a_mode_change_fails_the_next_up(real_app_copy: Path, monkeypatch):
+    """The model is as strict as the engine: issue 18.1 as it was, a chmod and then ImageTagAlreadyExistsException."""
+    deploy = Deployments(real_app_copy, monkeypatch, ImmutableRepository(), lookup_works=False)
+    deploy.up()
+    (real_app_copy / "manage.py").chmod(0o700)
+    with pytest.raises(ImageTagAlreadyExists):
+        deploy.up()
+
+
+def test_a_pushed_tag_is_used_by_digest_without_a_build(real_app_copy: Path, monkeypatch):
+    repository = ImmutableRepository()
+    digest = repository.push(content_tag(real_app_copy))
+    Deployments(real_app_copy, monkeypatch, repository).up()
+    program = run_program("dev")  # the monkeypatched repository and app still apply
+    assert program.of_type(IMAGE) == []
+    assert program.invokes_of("aws:ecr/getAuthorizationToken:getAuthorizationToken") == []
+    url = program.one(REPOSITORY).outputs["repositoryUrl"]
+    assert program.outputs["appImage"] == f"{url}:{content_tag(real_app_copy)}@{digest}"
+    for workload in workloads(program):
+        assert {c["image"] for c in containers(workload)} == {program.outputs["appImage"]}
+    aws_provider = program.one("pulumi:providers:aws")
+    for token in ("aws:ecr/getRepositories:getRepositories", "aws:ecr/getImages:getImages"):
+        [lookup] = program.invokes_of(token)
+        assert lookup.provider.startswith(aws_provider.urn)  # the stack's region and account, not the defaults
+    assert program.invokes_of("aws:ecr/getImages:getImages")[0].args["repositoryName"] == REPOSITORY_NAME
+    assert program.one(JOB).name == f"fraud-dev-app-migrate-{content_tag(real_app_copy)[:12]}"
