@@ -138,13 +138,14 @@ def context_files(directory: Path) -> list[str]:
     return sorted(found)
 
 
-# Why the tag alone cannot keep a second `up` safe, and what does (read 2026-12-01):
+# Why the tag alone cannot keep a second `up` safe, and what does (sources read 2026-12-01):
 # - pulumi-docker-build 0.0.22 (the pinned provider) decides in Image.Diff whether to build again by hashing the
 #   build context: provider/internal/context.go hashFile writes each file's contents, its path and
 #   ``fileMode.String()`` (every permission bit), plus the Dockerfile. Any difference, or a change to the tags,
 #   is an Update, and Update builds and pushes (image.go).
-# - The ECR repository is IMMUTABLE: pushing a tag that exists fails with ImageTagAlreadyExistsException (ECR user
-#   guide, image-tag-mutability). A tag that covered every mode bit would still be pushed again after a revert to
+#   https://github.com/pulumi/pulumi-docker-build/blob/v0.0.22/provider/internal/context.go
+# - The ECR repository is IMMUTABLE: pushing a tag that exists fails with ImageTagAlreadyExistsException
+#   (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html). A tag that covered every mode bit would still be pushed again after a revert to
 #   an earlier version, or after an `up` interrupted between the push and the state write; and a checkout made
 #   under another umask (git keeps only the executable bit) would rebuild and roll the pods for nothing.
 # So the tag covers what git records (path, contents, executable bit) and the build platform, and the program

@@ -7,8 +7,8 @@ request the access policy denies (403) fails at once, naming what to fix.
 
 Destroy must not hang on an API it can no longer reach (the operator's address changed, a 401/403, the domain
 gone). Both resources are ``deleted_with`` their domain, so when the domain goes in the same run Pulumi does not
-call their delete at all (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply; docs: resource option
-deletedWith, read 2026-12-01). When their delete does run and the API refuses or does not answer, the domain is
+call their delete at all (https://www.pulumi.com/docs/iac/concepts/resources/options/deletedwith/ and pulumi/pulumi
+pkg/resource/deploy/step.go, DeleteStep.Apply, read 2026-12-01). When their delete does run and the API refuses or does not answer, the domain is
 looked up through the OpenSearch Service API: gone or being deleted means there is nothing left to clean up,
 and the delete finishes with a warning; a live domain means objects would be left behind, and it fails.
 Create and update never take that way out.
@@ -81,8 +81,9 @@ ACTIVE = "active"
 
 
 def domain_state(region: str, domain_name: str) -> str:
-    """GONE, DELETING or ACTIVE, from DescribeDomain (``DomainStatus.Deleted`` is set while the domain is deleted;
-    a deleted domain is not found: OpenSearch Service API reference, DomainStatus, read 2026-12-01)."""
+    """GONE, DELETING or ACTIVE, from DescribeDomain: a deleted domain is not found, and ``DomainStatus.Deleted`` is
+    its deletion status (https://docs.aws.amazon.com/opensearch-service/latest/APIReference/API_DomainStatus.html,
+    read 2026-12-01)."""
     client = aws_client("opensearch", region)
     try:
         status = client.describe_domain(DomainName=domain_name)["DomainStatus"]

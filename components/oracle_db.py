@@ -5,7 +5,8 @@ the database over the internet. Port 1521 admits only Confluent's CONNECT egress
 is no SSH unless a key pair is configured (Session Manager is the way in). The boot script
 (``oracle/user_data.sh`` with the SQL files next to it) installs Docker, starts XE, enables what XStream
 needs, creates the app's tables (the SQL Django's ``migrate`` would run, ``oracle/app_schema.sql``) and reports
-to an SSM parameter that ``OracleReadiness`` polls, so the gate opens only when the CDC connector can attach. Passwords are generated here, kept in SSM Parameter Store as SecureStrings and read by
+to an SSM parameter (a failure also to the serial console) that ``OracleReadiness`` polls, so the gate opens only
+when the CDC connector can attach. Passwords are generated here, kept in SSM Parameter Store as SecureStrings and read by
 the host at boot through its instance role; the user data holds only parameter names.
 """
 from __future__ import annotations

@@ -18,8 +18,9 @@ LOG=/var/log/oracle-setup.log
 HEALTHY_WITHIN_SECONDS=1800
 INSTANCE_ID=unknown
 CONSOLE=/dev/console
-# AWS calls are retried: an instance role's credentials and grants can take a while to work after boot
-# (IAM is eventually consistent). 8 attempts, 2 s apart at first, doubling up to 60 s: about 3 minutes.
+# AWS calls are retried: an instance role's credentials and grants can take a while to work after boot (IAM
+# changes reach all of AWS only eventually: IAM API reference, AddRoleToInstanceProfile, read 2026-12-01).
+# 8 attempts, 2 s apart at first, doubling up to 60 s: about 3 minutes.
 RETRY_ATTEMPTS=8
 RETRY_FIRST_DELAY=2
 RETRY_MAX_DELAY=60
