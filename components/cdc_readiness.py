@@ -14,7 +14,7 @@ from typing import Any, Callable
 import pulumi
 from pulumi.dynamic import CreateResult, UpdateResult
 
-from components.dynamic_provider import Deadline, NotYet, Rejected, StackProvider, keep_trying, send
+from components.dynamic_provider import NotYet, Rejected, StackProvider, keep_trying, send
 
 
 class CdcNotReady(Exception):
@@ -25,9 +25,7 @@ class SchemaRegistryAuthError(Exception):
     """Schema Registry refused the API key; retrying cannot help."""
 
 
-def list_subjects(
-    endpoint: str, api_key: str, api_secret: str, session: Any = None, deadline: Deadline | None = None
-) -> set[str]:
+def list_subjects(endpoint: str, api_key: str, api_secret: str, session: Any = None) -> set[str]:
     """The registry's subjects; raises SchemaRegistryAuthError on 401/403, the shared HTTP errors otherwise."""
     import requests
 
@@ -39,8 +37,7 @@ def list_subjects(
         )
 
     response = send(
-        session or requests, "GET", f"{endpoint.rstrip('/')}/subjects", "Schema Registry GET /subjects", deadline,
-        refused, auth=(api_key, api_secret),
+        session or requests, "GET", f"{endpoint.rstrip('/')}/subjects", "Schema Registry GET /subjects", refused, auth=(api_key, api_secret),
         headers={"Accept": "application/vnd.schemaregistry.v1+json, application/json"},
     )
     subjects = response.json()
@@ -67,10 +64,10 @@ def wait_for_subjects(
 
     with requests.Session() as session:
 
-        def attempt(deadline: Deadline) -> list[str]:
+        def attempt() -> list[str]:
             nonlocal missing
             try:
-                registered = list_subjects(endpoint, api_key, api_secret, session, deadline)
+                registered = list_subjects(endpoint, api_key, api_secret, session)
             except (NotYet, Rejected, requests.RequestException, ValueError) as error:
                 raise NotYet(f"; last error: {error}") from None  # the registry may be briefly unavailable
             missing = [subject for subject in wanted if subject not in registered]

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import pulumi
 from pulumi.dynamic import CreateResult, UpdateResult
 
-from components.dynamic_provider import Deadline, StackProvider
+from components.dynamic_provider import StackProvider
 from components.opensearch_api import call, delete_from_domain, keep_calling
 
 XSRF_HEADER = {"osd-xsrf": "true"}  # Dashboards refuses state-changing API calls without it
@@ -49,26 +49,26 @@ def saved_object_ids(ndjson: str) -> list[tuple[str, str]]:
 
 
 def put_index_templates(
-    url: str, username: str, password: str, templates: dict[str, Any], session: Any = None, deadline: Deadline | None = None
+    url: str, username: str, password: str, templates: dict[str, Any], session: Any = None
 ) -> list[str]:
     """PUT each composable index template; returns their names."""
     import requests
 
     for name, body in sorted(templates.items()):
         call(session or requests, "PUT", f"{url.rstrip('/')}/_index_template/{name}", f"index template {name}",
-             username, password, deadline, json=body)
+             username, password, json=body)
     return sorted(templates)
 
 
 def delete_index_templates(
-    url: str, username: str, password: str, names: list[str], session: Any = None, deadline: Deadline | None = None
+    url: str, username: str, password: str, names: list[str], session: Any = None
 ) -> list[str]:
     """DELETE each index template; one that is already gone counts as deleted."""
     import requests
 
     for name in names:
         call(session or requests, "DELETE", f"{url.rstrip('/')}/_index_template/{name}",
-             f"deleting index template {name}", username, password, deadline, accept=(404,))
+             f"deleting index template {name}", username, password, accept=(404,))
     return list(names)
 
 
@@ -84,14 +84,14 @@ def _describe_import_error(error: dict) -> str:
 
 
 def import_saved_objects(
-    dashboards_url: str, username: str, password: str, ndjson: str, session: Any = None, deadline: Deadline | None = None
+    dashboards_url: str, username: str, password: str, ndjson: str, session: Any = None
 ) -> list[str]:
     """POST the export file to the import API (overwrite); returns "type/id" of each imported object."""
     import requests
 
     response = call(
         session or requests, "POST", f"{dashboards_url.rstrip('/')}/api/saved_objects/_import", "dashboard import",
-        username, password, deadline,
+        username, password,
         params={"overwrite": "true"},
         files={"file": ("fraud_dashboard.ndjson", ndjson.encode(), "application/ndjson")},
         headers=XSRF_HEADER,
@@ -111,8 +111,7 @@ def import_saved_objects(
 
 
 def delete_saved_objects(
-    dashboards_url: str, username: str, password: str, objects: list[tuple[str, str]], session: Any = None,
-    deadline: Deadline | None = None,
+    dashboards_url: str, username: str, password: str, objects: list[tuple[str, str]], session: Any = None
 ) -> list[str]:
     """DELETE each saved object (dashboard first, index patterns last); one already gone counts as deleted."""
     import requests
@@ -120,7 +119,7 @@ def delete_saved_objects(
     deleted = []
     for object_type, object_id in objects:
         call(session or requests, "DELETE", f"{dashboards_url.rstrip('/')}/api/saved_objects/{object_type}/{object_id}",
-             f"deleting {object_type}/{object_id}", username, password, deadline, accept=(404,), headers=XSRF_HEADER)
+             f"deleting {object_type}/{object_id}", username, password, accept=(404,), headers=XSRF_HEADER)
         deleted.append(f"{object_type}/{object_id}")
     return deleted
 
@@ -139,26 +138,24 @@ def publish(props: dict[str, Any], sleep: Callable[[float], None] = time.sleep) 
     timeout, poll = float(props["timeout_seconds"]), float(props["poll_seconds"])
     with requests.Session() as session:
         templates = keep_calling(
-            lambda deadline: put_index_templates(props["opensearch_url"], user, password, props["index_templates"],
-                                                 session, deadline),
+            lambda: put_index_templates(props["opensearch_url"], user, password, props["index_templates"], session),
             "index templates", timeout, poll, sleep,
         )
         imported = keep_calling(
-            lambda deadline: import_saved_objects(props["dashboards_url"], user, password, props["saved_objects"],
-                                                  session, deadline),
+            lambda: import_saved_objects(props["dashboards_url"], user, password, props["saved_objects"], session),
             "dashboard import", timeout, poll, sleep,
         )
     return {"templates": templates, "imported": imported}
 
 
-def withdraw(props: dict[str, Any], objects: list[tuple[str, str]], templates: list[str], deadline: Deadline) -> None:
+def withdraw(props: dict[str, Any], objects: list[tuple[str, str]], templates: list[str]) -> None:
     """Delete the given saved objects and index templates (one attempt each: callers decide about retries)."""
     import requests
 
     user, password = props["username"], props["password"]
     with requests.Session() as session:
-        delete_saved_objects(props["dashboards_url"], user, password, deletion_order(objects), session, deadline)
-        delete_index_templates(props["opensearch_url"], user, password, templates, session, deadline)
+        delete_saved_objects(props["dashboards_url"], user, password, deletion_order(objects), session)
+        delete_index_templates(props["opensearch_url"], user, password, templates, session)
 
 
 class DashboardImportProvider(StackProvider):
@@ -181,13 +178,13 @@ class DashboardImportProvider(StackProvider):
         dropped = [item for item in saved_object_ids(olds["saved_objects"]) if item not in new_objects]
         dropped_templates = sorted(set(olds.get("index_templates") or {}) - set(news["index_templates"]))
         if dropped or dropped_templates:
-            keep_calling(lambda deadline: withdraw(news, dropped, dropped_templates, deadline), "removing dropped objects",
+            keep_calling(lambda: withdraw(news, dropped, dropped_templates), "removing dropped objects",
                          float(news["timeout_seconds"]), float(news["poll_seconds"]))
         return UpdateResult(outs={**news, **outs})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         objects, templates = saved_object_ids(props["saved_objects"]), sorted(props.get("index_templates") or {})
-        delete_from_domain(props, lambda deadline: withdraw(props, objects, templates, deadline), "deleting the dashboard")
+        delete_from_domain(props, lambda: withdraw(props, objects, templates), "deleting the dashboard")
 
 
 class DashboardImport(pulumi.dynamic.Resource):

@@ -13,8 +13,7 @@ from typing import Any, Callable, Iterable, TypeVar
 import pulumi
 from pulumi.dynamic import DiffResult, ResourceProvider
 
-REQUEST_TIMEOUT_SECONDS = 30  # one HTTP request; never longer than what is left of the caller's deadline
-SHORTEST_REQUEST_SECONDS = 0.1  # what a request still gets when the deadline has (almost) passed
+REQUEST_TIMEOUT_SECONDS = 30  # one HTTP request
 ANSWER_CHARS = 300  # of an HTTP answer, quoted in an error
 LOG_TAIL_CHARS = 3000  # of a log, quoted in an error (an SSM String parameter holds 4 KB)
 
@@ -65,7 +64,7 @@ class NotYet(Exception):
 
 
 def keep_trying(
-    attempt: Callable[[Deadline], T],
+    attempt: Callable[[], T],
     timeout_seconds: float,
     poll_seconds: float,
     gave_up: Callable[[NotYet], Exception],
@@ -77,7 +76,7 @@ def keep_trying(
     deadline = Deadline(timeout_seconds, clock)
     while True:
         try:
-            return attempt(deadline)
+            return attempt()
         except NotYet as latest:
             if deadline.passed():
                 raise gave_up(latest) from None
@@ -108,7 +107,6 @@ def send(
     method: str,
     url: str,
     what: str,
-    deadline: Deadline | None = None,
     refused: Callable[[str, Any], Exception] = refused_plainly,
     accept: Iterable[int] = (),
     **request: Any,
@@ -120,11 +118,8 @@ def send(
     """
     import requests
 
-    timeout = REQUEST_TIMEOUT_SECONDS
-    if deadline is not None:
-        timeout = max(min(timeout, deadline.remaining()), SHORTEST_REQUEST_SECONDS)
     try:
-        response = http.request(method, url, timeout=timeout, **request)
+        response = http.request(method, url, timeout=REQUEST_TIMEOUT_SECONDS, **request)
     except (requests.ConnectionError, requests.Timeout) as error:
         raise Unavailable(f"{what}: no answer from {url} ({type(error).__name__}: {error})") from None
     status = response.status_code

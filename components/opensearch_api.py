@@ -20,7 +20,6 @@ from typing import Any, Callable, TypeVar
 
 from components.dynamic_provider import (
     ANSWER_CHARS,
-    Deadline,
     NotYet,
     Refused,
     aws_client,
@@ -41,8 +40,8 @@ class OpenSearchError(Exception):
 
 
 def call(
-    http: Any, method: str, url: str, what: str, username: str, password: str,
-    deadline: Deadline | None = None, accept: tuple[int, ...] = (), **request: Any,
+    http: Any, method: str, url: str, what: str, username: str, password: str, accept: tuple[int, ...] = (),
+    **request: Any,
 ) -> Any:
     """One request as ``username`` (basic auth over HTTPS); a 401/403 becomes OpenSearchRefused with the fix."""
 
@@ -58,11 +57,11 @@ def call(
             f"{response.text[:ANSWER_CHARS]}"
         )
 
-    return send(http, method, url, what, deadline, refused, accept, auth=(username, password), **request)
+    return send(http, method, url, what, refused, accept, auth=(username, password), **request)
 
 
 def keep_calling(
-    action: Callable[[Deadline], T], what: str, timeout_seconds: float, poll_seconds: float,
+    action: Callable[[], T], what: str, timeout_seconds: float, poll_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run ``action`` until it succeeds, retrying while the domain does not answer or answers 429/5xx."""
@@ -93,7 +92,7 @@ def domain_state(region: str, domain_name: str) -> str:
 
 
 def delete_from_domain(
-    props: dict[str, Any], remove: Callable[[Deadline], Any], what: str, sleep: Callable[[float], None] = time.sleep
+    props: dict[str, Any], remove: Callable[[], Any], what: str, sleep: Callable[[float], None] = time.sleep
 ) -> None:
     """Delete through the API; when it refuses or does not answer and the domain is gone or going, warn instead.
 
@@ -102,7 +101,7 @@ def delete_from_domain(
     """
     timeout, poll = float(props["timeout_seconds"]), float(props["poll_seconds"])
     try:
-        remove(Deadline(timeout))
+        remove()
         return
     except (Refused, NotYet) as error:
         first_error = error

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import pulumi
 from pulumi.dynamic import CreateResult, UpdateResult
 
-from components.dynamic_provider import Deadline, StackProvider
+from components.dynamic_provider import StackProvider
 from components.opensearch_api import call, delete_from_domain, keep_calling
 
 SECURITY_API = "_plugins/_security/api"
@@ -48,20 +48,18 @@ def security_objects(username: str, password: str, indexes: list[str]) -> list[t
     ]
 
 
-def put_objects(url: str, admin: str, admin_password: str, objects: list[tuple[str, str, dict]], session: Any,
-                deadline: Deadline | None = None) -> list[str]:
+def put_objects(url: str, admin: str, admin_password: str, objects: list[tuple[str, str, dict]], session: Any) -> list[str]:
     for kind, name, body in objects:
         call(session, "PUT", f"{url.rstrip('/')}/{SECURITY_API}/{kind}/{name}", f"security {kind}/{name}", admin,
-             admin_password, deadline, json=body)
+             admin_password, json=body)
     return [f"{kind}/{name}" for kind, name, _ in objects]
 
 
-def delete_objects(url: str, admin: str, admin_password: str, objects: list[tuple[str, str]], session: Any,
-                   deadline: Deadline | None = None) -> list[str]:
+def delete_objects(url: str, admin: str, admin_password: str, objects: list[tuple[str, str]], session: Any) -> list[str]:
     """DELETE each object; one already gone counts as deleted."""
     for kind, name in objects:
         call(session, "DELETE", f"{url.rstrip('/')}/{SECURITY_API}/{kind}/{name}", f"deleting security {kind}/{name}",
-             admin, admin_password, deadline, accept=(404,))
+             admin, admin_password, accept=(404,))
     return [f"{kind}/{name}" for kind, name in objects]
 
 
@@ -71,8 +69,8 @@ def apply_user(props: dict[str, Any], sleep: Callable[[float], None] = time.slee
     objects = security_objects(props["username"], props["password"], list(props["indexes"]))
     with requests.Session() as session:
         return keep_calling(
-            lambda deadline: put_objects(props["opensearch_url"], props["admin_username"], props["admin_password"],
-                                         objects, session, deadline),
+            lambda: put_objects(props["opensearch_url"], props["admin_username"], props["admin_password"], objects,
+                                session),
             "OpenSearch sink user", float(props["timeout_seconds"]), float(props["poll_seconds"]), sleep,
         )
 
@@ -85,8 +83,8 @@ def remove_user(props: dict[str, Any], sleep: Callable[[float], None] = time.sle
     with requests.Session() as session:
         delete_from_domain(
             props,
-            lambda deadline: delete_objects(props["opensearch_url"], props["admin_username"], props["admin_password"],
-                                            objects, session, deadline),
+            lambda: delete_objects(props["opensearch_url"], props["admin_username"], props["admin_password"], objects,
+                                   session),
             "deleting the OpenSearch sink user", sleep,
         )
 

@@ -95,7 +95,7 @@ def wait_for_ready(
     """Poll the status parameter (and, given ``ec2``, the console) until this instance reports ready; raise
     OracleNotReady as soon as either shows a failure, or at the timeout."""
 
-    def attempt(_deadline) -> str:
+    def attempt() -> str:
         try:
             value = ssm.get_parameter(Name=parameter_name)["Parameter"]["Value"]
         except ssm.exceptions.ParameterNotFound:

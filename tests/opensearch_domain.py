@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterator
 
 import boto3
+import pulumi
+import pytest
 from moto import mock_aws
 
 from tests.local_http import JsonHandler, LocalServer
@@ -53,8 +55,9 @@ class SilentServer(LocalServer):
 
 
 @contextlib.contextmanager
-def unusable_api(kind: str) -> Iterator[str]:
-    """The base URL of an OpenSearch API that fails in the given way."""
+def unusable_api(kind: str, monkeypatch) -> Iterator[str]:
+    """The base URL of an OpenSearch API that fails in the given way; requests give up after half a second."""
+    monkeypatch.setattr("components.dynamic_provider.REQUEST_TIMEOUT_SECONDS", 0.5)
     if kind == "refused":
         yield f"http://127.0.0.1:{free_port()}"  # the port was free a moment ago: nothing listens there
         return
@@ -78,3 +81,11 @@ def opensearch_domain(state: str, monkeypatch) -> Iterator[None]:
 
             opensearch_backends[DEFAULT_ACCOUNT_ID][REGION].domains[DOMAIN].deleted = True  # deletion under way
         yield
+
+
+@pytest.fixture
+def warnings(monkeypatch) -> list[str]:
+    """What the providers tell the operator as warnings (through Pulumi's log, which the engine shows)."""
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: said.append(message))
+    return said

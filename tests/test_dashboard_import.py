@@ -11,7 +11,6 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qs, urlparse
 
-import pulumi
 import pytest
 
 from components.dashboard_import import (
@@ -26,7 +25,7 @@ from components.dashboard_import import (
 from components.opensearch import INDEX_MAPPINGS_FILE, SAVED_OBJECTS_FILE, index_templates
 from components.opensearch_api import OpenSearchError, OpenSearchRefused
 from tests.local_http import JsonHandler, LocalServer
-from tests.opensearch_domain import DOMAIN, REGION, UNUSABLE, opensearch_domain, unusable_api
+from tests.opensearch_domain import DOMAIN, REGION, UNUSABLE, opensearch_domain, unusable_api, warnings  # noqa: F401 (a fixture)
 from tests.system import provider_class_in_a_fresh_interpreter
 
 USER, PASSWORD = "fraud_admin", "Sx7#secret-Password_1"
@@ -307,14 +306,6 @@ def test_deletion_order_puts_dashboards_first_and_index_patterns_last():
 # --- an API that cannot be used: destroy finishes when the domain goes too, create and update fail ---------------
 
 
-@pytest.fixture
-def warnings(monkeypatch) -> list[str]:
-    """What the providers tell the operator as warnings (Pulumi's log, which the engine shows)."""
-    said: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: said.append(message))
-    return said
-
-
 def unusable(url: str, **changes) -> dict:
     return {"opensearch_url": url, "dashboards_url": url + "/_dashboards", "username": USER, "password": PASSWORD,
             "saved_objects": NDJSON, "index_templates": TEMPLATES, "domain_name": DOMAIN, "region": REGION,
@@ -324,7 +315,7 @@ def unusable(url: str, **changes) -> dict:
 @pytest.mark.parametrize("state", ["gone", "being deleted"])
 @pytest.mark.parametrize("kind", UNUSABLE)
 def test_delete_finishes_with_a_warning_when_the_api_cannot_be_used_and_the_domain_goes(kind, state, warnings, monkeypatch):
-    with unusable_api(kind) as url, opensearch_domain(state, monkeypatch):
+    with unusable_api(kind, monkeypatch) as url, opensearch_domain(state, monkeypatch):
         DashboardImportProvider().delete("id", unusable(url))
     [warning] = warnings
     assert f"OpenSearch domain {DOMAIN} is {state}" in warning and "deleting the dashboard" in warning
@@ -336,7 +327,7 @@ def test_delete_finishes_with_a_warning_when_the_api_cannot_be_used_and_the_doma
 def test_delete_fails_when_the_api_cannot_be_used_but_the_domain_lives(kind, warnings, monkeypatch):
     """Its objects would stay behind in a domain that stays: the operator must fix the access, not be told it worked."""
     expected = OpenSearchRefused if kind == "403" else OpenSearchError
-    with unusable_api(kind) as url, opensearch_domain("active", monkeypatch), pytest.raises(expected) as raised:
+    with unusable_api(kind, monkeypatch) as url, opensearch_domain("active", monkeypatch), pytest.raises(expected) as raised:
         DashboardImportProvider().delete("id", unusable(url))
     assert "opensearchAccessCidrs" in str(raised.value) if kind == "403" else "within 0.3 s" in str(raised.value)
     assert warnings == []
@@ -346,7 +337,7 @@ def test_delete_fails_when_the_api_cannot_be_used_but_the_domain_lives(kind, war
 @pytest.mark.parametrize("kind", UNUSABLE)
 def test_create_and_update_fail_loudly_whatever_the_domain(kind, state, warnings, monkeypatch):
     expected = OpenSearchRefused if kind == "403" else OpenSearchError
-    with unusable_api(kind) as url, opensearch_domain(state, monkeypatch):
+    with unusable_api(kind, monkeypatch) as url, opensearch_domain(state, monkeypatch):
         with pytest.raises(expected):
             DashboardImportProvider().create(unusable(url))
         with pytest.raises(expected):
@@ -360,7 +351,7 @@ def test_a_delete_that_cannot_look_the_domain_up_fails_with_both_reasons(warning
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    with unusable_api("403") as url, pytest.raises(OpenSearchError) as raised:
+    with unusable_api("403", monkeypatch) as url, pytest.raises(OpenSearchError) as raised:
         DashboardImportProvider().delete("id", unusable(url))
     assert "HTTP 403" in str(raised.value) and f"whether domain {DOMAIN} still exists could not be checked" in str(raised.value)
     assert warnings == []

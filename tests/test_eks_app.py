@@ -26,7 +26,6 @@ from components.eks_app import (
     HEALTH_PATH,
     HTTP_PORT,
     NAMESPACE,
-    PLATFORM,
     content_tag,
     context_files,
     ignore_rules,

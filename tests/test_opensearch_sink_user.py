@@ -8,7 +8,6 @@ import fnmatch
 import json
 from urllib.parse import urlparse
 
-import pulumi
 import pytest
 
 from components.opensearch_sink_user import (
@@ -20,7 +19,7 @@ from components.opensearch_sink_user import (
 )
 from components.opensearch_api import OpenSearchError, OpenSearchRefused
 from tests.local_http import JsonHandler, LocalServer
-from tests.opensearch_domain import DOMAIN, REGION, UNUSABLE, opensearch_domain, unusable_api
+from tests.opensearch_domain import DOMAIN, REGION, UNUSABLE, opensearch_domain, unusable_api, warnings  # noqa: F401 (a fixture)
 from tests.system import provider_class_in_a_fresh_interpreter
 
 ADMIN, ADMIN_PASSWORD = "fraud_admin", "Mx7#master-Password_1"
@@ -185,17 +184,10 @@ def test_no_indexes_is_refused_before_any_request():
         security_objects(USER, PASSWORD, [])
 
 
-@pytest.fixture
-def warnings(monkeypatch) -> list[str]:
-    said: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: said.append(message))
-    return said
-
-
 @pytest.mark.parametrize("state", ["gone", "being deleted"])
 @pytest.mark.parametrize("kind", UNUSABLE)
 def test_delete_finishes_with_a_warning_when_the_api_cannot_be_used_and_the_domain_goes(kind, state, warnings, monkeypatch):
-    with unusable_api(kind) as url, opensearch_domain(state, monkeypatch):
+    with unusable_api(kind, monkeypatch) as url, opensearch_domain(state, monkeypatch):
         OpenSearchSinkUserProvider().delete("id", at(url))
     [warning] = warnings
     assert f"OpenSearch domain {DOMAIN} is {state}" in warning and "deleting the OpenSearch sink user" in warning
@@ -205,7 +197,7 @@ def test_delete_finishes_with_a_warning_when_the_api_cannot_be_used_and_the_doma
 @pytest.mark.parametrize("kind", UNUSABLE)
 def test_delete_fails_when_the_api_cannot_be_used_but_the_domain_lives(kind, warnings, monkeypatch):
     expected = OpenSearchRefused if kind == "403" else OpenSearchError
-    with unusable_api(kind) as url, opensearch_domain("active", monkeypatch), pytest.raises(expected):
+    with unusable_api(kind, monkeypatch) as url, opensearch_domain("active", monkeypatch), pytest.raises(expected):
         OpenSearchSinkUserProvider().delete("id", at(url))
     assert warnings == []
 
@@ -213,7 +205,7 @@ def test_delete_fails_when_the_api_cannot_be_used_but_the_domain_lives(kind, war
 @pytest.mark.parametrize("kind", UNUSABLE)
 def test_create_and_update_fail_loudly_even_with_the_domain_gone(kind, warnings, monkeypatch):
     expected = OpenSearchRefused if kind == "403" else OpenSearchError
-    with unusable_api(kind) as url, opensearch_domain("gone", monkeypatch):
+    with unusable_api(kind, monkeypatch) as url, opensearch_domain("gone", monkeypatch):
         with pytest.raises(expected):
             OpenSearchSinkUserProvider().create(at(url))
         with pytest.raises(expected):
