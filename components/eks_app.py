@@ -145,9 +145,10 @@ def context_files(directory: Path) -> list[str]:
 #   is an Update, and Update builds and pushes (image.go).
 #   https://github.com/pulumi/pulumi-docker-build/blob/v0.0.22/provider/internal/context.go
 # - The ECR repository is IMMUTABLE: pushing a tag that exists fails with ImageTagAlreadyExistsException
-#   (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html). A tag that covered every mode bit would still be pushed again after a revert to
-#   an earlier version, or after an `up` interrupted between the push and the state write; and a checkout made
-#   under another umask (git keeps only the executable bit) would rebuild and roll the pods for nothing.
+#   (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html).
+# A tag that covered every mode bit would still be pushed again after a revert to an earlier version, or after an
+# `up` interrupted between the push and the state write; and a checkout made under another umask (git keeps only
+# the executable bit) would rebuild and roll the pods for nothing.
 # So the tag covers what git records (path, contents, executable bit) and the build platform, and the program
 # looks the tag up in the repository before declaring a build: a tag that is there is used by digest and no
 # Image is declared at all, whatever docker-build's hash would say. The Image that did the push is

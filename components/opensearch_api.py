@@ -7,11 +7,11 @@ request the access policy denies (403) fails at once, naming what to fix.
 
 Destroy must not hang on an API it can no longer reach (the operator's address changed, a 401/403, the domain
 gone). Both resources are ``deleted_with`` their domain, so when the domain goes in the same run Pulumi does not
-call their delete at all (https://www.pulumi.com/docs/iac/concepts/resources/options/deletedwith/ and pulumi/pulumi
-pkg/resource/deploy/step.go, DeleteStep.Apply, read 2026-12-01). When their delete does run and the API refuses or does not answer, the domain is
-looked up through the OpenSearch Service API: gone or being deleted means there is nothing left to clean up,
-and the delete finishes with a warning; a live domain means objects would be left behind, and it fails.
-Create and update never take that way out.
+call their delete at all (https://www.pulumi.com/docs/iac/concepts/resources/options/deletedwith/ and
+pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply, read 2026-12-01). When their delete does run and
+the API refuses or does not answer, the domain is looked up through the OpenSearch Service API: gone or being
+deleted means there is nothing left to clean up, and the delete finishes with a warning; a live domain means
+objects would be left behind, and it fails. Create and update never take that way out.
 """
 from __future__ import annotations
 

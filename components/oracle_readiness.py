@@ -10,9 +10,10 @@ A failure must be seen even when the parameter cannot be written, e.g. while the
 yet or at all (the host retries every AWS call, but not forever). So the boot script also writes its failure
 report to the instance's serial console, and the gate reads that through EC2 GetConsoleOutput with
 ``Latest=True`` (the newest output at any time, on Nitro instance types:
-https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetConsoleOutput.html, read 2026-12-01). The console needs nothing from the instance role; the heartbeat or the instance status checks
-would not do: a heartbeat needs the same parameter that cannot be written, and the status checks see the
-machine, not the boot script. Success still comes only from the parameter.
+https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetConsoleOutput.html, read 2026-12-01). The console
+needs nothing from the instance role. A heartbeat or the instance status checks would not do: a heartbeat needs
+the same parameter that cannot be written, and the status checks see the machine, not the boot script. Success
+still comes only from the parameter.
 """
 from __future__ import annotations
 
