@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
@@ -115,13 +116,14 @@ def render(plan: Plan, console: Console) -> None:
 
     console.rule(f"Estimated hourly cost (prices for {plan.price_region})")
     cost = RichTable()
-    for column in ("resource", "item", "qty", "unit price", "per hour", "why unknown"):
+    for column in ("resource", "item", "qty", "unit price", "per hour"):
         cost.add_column(column)
+    cost.add_column("why unknown", overflow="fold")  # the reason names the URL to read the price from: keep it whole
     for line in plan.costs.lines:
         qty = "by load" if line.quantity is None else f"{line.quantity:g}"
         unit = "UNKNOWN" if line.unit_usd is None else f"${line.unit_usd:g}/{line.unit}"
         hourly = "[red]UNKNOWN[/]" if line.hourly_usd is None else f"${line.hourly_usd:.4f}"
-        cost.add_row(line.resource, line.item, qty, unit, hourly, line.reason.split(";")[0][:90])
+        cost.add_row(line.resource, escape(line.item), qty, unit, hourly, escape(line.reason.split(";")[0]))
     console.print(cost)
     console.print(f"[bold]Total: {plan.costs.label}[/]")
     if plan.costs.flink_max_hourly_usd is not None:
@@ -140,7 +142,7 @@ def render(plan: Plan, console: Console) -> None:
         return f"{qty} × → {money}"
 
     for row in comparison(plan):
-        side.add_row(row["item"], cell(row["stack"]), cell(row["originalDemo"]))
+        side.add_row(escape(row["item"]), cell(row["stack"]), cell(row["originalDemo"]))
     console.print(side)
     console.print(f"This stack: {plan.costs.label}; original demo: {plan.original_costs.label}")
     ratio = plan.cost_ratio
@@ -157,7 +159,7 @@ def render(plan: Plan, console: Console) -> None:
         sources.add_column(column)
     lines = [*plan.costs.lines, *plan.original_costs.lines]
     for price_id, source, taken in sorted({(l.item.split(" [")[0], l.source, l.taken) for l in lines}):
-        sources.add_row(price_id, taken, source)
+        sources.add_row(price_id, taken, escape(source))
     console.print(sources)
 
     console.rule("Modeled deploy time (critical path)")

@@ -66,10 +66,19 @@ def _instance(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]
 
 
 def _kafka_cluster(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]:
-    if "basic" in inputs:
-        return [("confluent_basic_cluster", 1, None)]
-    kind = "standard" if "standard" in inputs else "enterprise" if "enterprises" in inputs else "dedicated"
-    return [("confluent_cluster_ecku", 1, kind)]  # at least one eCKU while the cluster exists
+    # Basic and Standard have been billed in eCKUs since 2024-04-16 (legacy-billing doc); Dedicated in CKUs.
+    kind = next((k for k in ("basic", "standard") if k in inputs), "enterprise" if "enterprises" in inputs else "dedicated")
+    return [("confluent_cluster_ecku", float(assumptions["kafka_ecku"]), kind)]
+
+
+def _nat_gateway(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]:
+    return [("nat_gateway", 1, None), ("nat_gateway_data", float(assumptions["nat_processed_gb_per_hour"]), None)]
+
+
+def _eks_cluster(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]:
+    # Auto Mode nodes: the instance type is the cheapest one its NodePool allows that fits (an assumption).
+    return [("eks_cluster", 1, None),
+            ("eks_auto_mode_compute", float(assumptions["eks_auto_mode_nodes"]), assumptions.get("eks_auto_mode_instance_type"))]
 
 
 def _opensearch(inputs: dict[str, Any], assumptions: dict[str, Any]) -> list[Line]:
@@ -100,12 +109,13 @@ def _flink_materialized_table(inputs: dict[str, Any], assumptions: dict[str, Any
 
 
 RULES: dict[str, Rule] = {
-    "aws:ec2/natGateway:NatGateway": lambda inputs, assumptions: [("nat_gateway", 1, None)],
+    "aws:ec2/natGateway:NatGateway": _nat_gateway,
     "aws:ec2/eip:Eip": lambda inputs, assumptions: [("public_ipv4", 1, None)],
     "aws:ec2/instance:Instance": _instance,
-    "eks:index:Cluster": lambda inputs, assumptions: [("eks_cluster", 1, None), ("eks_auto_mode_compute", None, None)],
+    "eks:index:Cluster": _eks_cluster,
     "kubernetes:networking.k8s.io/v1:Ingress": lambda inputs, assumptions: [
-        ("alb", 1, None), ("public_ipv4", 2, None), ("alb_lcu", None, None)  # an internet-facing ALB spans at least 2 zones
+        # an internet-facing ALB spans at least 2 zones
+        ("alb", 1, None), ("public_ipv4", 2, None), ("alb_lcu", float(assumptions["alb_lcu_per_hour"]), None)
     ],
     "aws:redshift/cluster:Cluster": lambda inputs, assumptions: [
         ("redshift_node", float(inputs.get("numberOfNodes") or 1), inputs.get("nodeType"))

@@ -94,8 +94,23 @@ def test_every_table_entry_has_a_source_and_a_date_and_a_price_or_a_reason():
     assert table.seconds["why"] and len(table.seconds["sources"]) >= 2
     for step in table.oracle_boot["steps"]:
         assert step.get("pull") or (step["basis"] in BASES and step["source"]), step
-    for key in ("flink_cfu_per_continuous_statement", "connector_tasks", "data_transfer", "hours_per_month"):
+    for key in ("flink_cfu_per_continuous_statement", "connector_tasks", "data_transfer", "hours_per_month", "kafka_ecku",
+                "alb_lcu_per_hour", "nat_processed_gb_per_hour", "eks_auto_mode_nodes", "eks_auto_mode_instance_type"):
         assert key in table.assumptions
+
+
+def test_every_unknown_price_says_where_its_vendor_rate_is_published():
+    data = yaml.safe_load(TABLE_PATH.read_text())
+    assert len(data["searched"]) >= 3  # what was looked through for the prices still UNKNOWN
+    for price_id, entry in data["prices"].items():
+        if entry.get("all_regions") is not None:
+            continue
+        reason = entry["unknown_reason"]
+        assert "searched" in reason, price_id
+        if reason.count("amazonaws.com/offers/"):  # AWS: the service's offer file for the region
+            assert "/current/eu-central-1/index.json" in reason, price_id
+        else:  # Confluent: its pricing page
+            assert "https://www.confluent.io/pricing/" in reason, price_id
 
 
 def test_unknown_prices_stay_unknown_and_make_the_total_a_lower_bound(dev):
@@ -113,7 +128,8 @@ def test_unknown_prices_stay_unknown_and_make_the_total_a_lower_bound(dev):
 def _table(prices: dict) -> Table:
     return Table({
         "taken": "2026-01-01",
-        "assumptions": {"hours_per_month": 730, "flink_cfu_per_continuous_statement": 1, "connector_tasks": 1},
+        "assumptions": {"hours_per_month": 730, "flink_cfu_per_continuous_statement": 1, "connector_tasks": 1,
+                        "nat_processed_gb_per_hour": 2},
         "prices": {name: {"unit": "h", "all_regions": usd, "source": "s"} for name, usd in prices.items()},
         "create_minutes": {"seconds": {"minutes": 0.25, "why": "w", "sources": []}, "entries": []},
     })
@@ -124,10 +140,54 @@ class R:
         self.type, self.name, self.inputs = type_, type_, inputs or {}
 
 
+def test_usage_dependent_lines_take_their_quantities_from_the_assumptions(dev, dev_plan):
+    assumptions = dev_plan.assumptions
+    lines = [*dev_plan.costs.lines, *dev_plan.original_costs.lines]
+    assert all(line.quantity is not None for line in lines)  # nothing left "by load"
+    by_item = {}
+    for line in lines:
+        by_item.setdefault(line.item, set()).add(line.quantity)
+    assert by_item["alb_lcu"] == {assumptions["alb_lcu_per_hour"]}
+    assert by_item["nat_gateway_data"] == {assumptions["nat_processed_gb_per_hour"]}
+    assert by_item["eks_auto_mode_compute"] == {assumptions["eks_auto_mode_nodes"]}
+    assert by_item["confluent_cluster_ecku [basic]"] == by_item["confluent_cluster_ecku [standard]"] == {assumptions["kafka_ecku"]}
+
+    data = yaml.safe_load(TABLE_PATH.read_text())
+    data["assumptions"].update(alb_lcu_per_hour=3, nat_processed_gb_per_hour=0.5, eks_auto_mode_nodes=2)
+    changed = estimate(dev.resources, "eu-central-1", Table(data))
+    quantities = {line.item: line.quantity for line in changed.lines}
+    assert (quantities["alb_lcu"], quantities["nat_gateway_data"], quantities["eks_auto_mode_compute"]) == (3, 0.5, 2)
+
+
+class _EveryVariant(dict):
+    """A synthetic rate for any instance type, node type, package or connector: a fully priced table for tests."""
+
+    def __init__(self, usd: float):
+        super().__init__()
+        self.usd = usd
+
+    def get(self, key, default=None):
+        return self.usd
+
+
+def test_a_fully_priced_table_gives_the_ratio_to_the_original_demo(dev):
+    data = yaml.safe_load(TABLE_PATH.read_text())
+    for rate, entry in enumerate(data["prices"].values(), start=1):
+        if entry.get("all_regions") is None:
+            entry["all_regions"] = _EveryVariant(rate / 100) if entry.get("by") else rate / 100
+    data["assumptions"]["eks_auto_mode_instance_type"] = "c6a.large"
+    plan = build(dev, "dev", "eu-central-1", table=Table(data))
+    assert plan.costs.complete and plan.original_costs.complete
+    assert not plan.costs.label.startswith("at least")
+    assert plan.cost_ratio == pytest.approx(plan.costs.known_hourly_usd / plan.original_costs.known_hourly_usd)
+    # three OpenSearch nodes, Advanced governance, Standard Kafka: the original demo costs more on the same rates
+    assert plan.cost_ratio < 1
+
+
 def test_a_fully_known_table_gives_an_exact_total():
-    table = _table({"nat_gateway": 0.5, "public_ipv4": 0.25})
+    table = _table({"nat_gateway": 0.5, "nat_gateway_data": 0.1, "public_ipv4": 0.25})
     summary = estimate([R("aws:ec2/natGateway:NatGateway"), R("aws:ec2/eip:Eip")], "eu-central-1", table)
-    assert summary.complete and summary.label == "$0.7500/h"
+    assert summary.complete and summary.label == "$0.9500/h"  # the gateway-hour, 2 GB processed, its address
 
 
 def test_continuous_flink_work_is_priced_per_statement_and_per_materialized_table():
