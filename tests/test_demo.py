@@ -1,8 +1,9 @@
 """`make demo` end to end: real app, real local Flink, real headless Chromium, then a clean stop.
 
 One demo run (one local Flink cluster) serves the whole scenario: with normal transactions streaming from
-the page nothing is flagged; each fraud scenario clicked on the page is then flagged in the panel; SIGTERM
-leaves no process behind. The flag delay is bounded by the SQL: flagged_user fires once the watermark
+the page nothing is flagged; each fraud scenario, posted by the same driver and judged by the same definition
+of "flagged" as `make e2e` uses on a real account (e2e/scenarios.py), is flagged and shown in the page's panel;
+SIGTERM leaves no process behind. The flag delay is bounded by the SQL: flagged_user fires once the watermark
 (received_at - 3 s) passes the scenario's last transaction (a burst spans about 1 s), so a user flag needs
 a few seconds of further streaming; flagged_transaction (foreign IP) is immediate.
 """
@@ -17,7 +18,10 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
+from e2e.scenarios import AppClient, Flags, page_flags, verdict, wait_for_flags
+from e2e.waiting import CheckFailed
 from localdemo import procs
 from tests.system import free_port, require
 
@@ -33,7 +37,8 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 FLAG_SECONDS = 10  # the SQL's ~4 s event-time delay (see above) plus room for a loaded machine
 FLINK_PYTHON = ROOT / ".venv-flink" / "bin" / "python"
 SCENARIOS = ("large_amount", "foreign_ip", "burst_count", "burst_amount")
-PANEL_JS = """return [...document.querySelectorAll('#local-flags tbody tr')].map(tr => JSON.parse(tr.dataset.json));"""
+PANEL_JS = """return ['#flagged-users', '#flagged-transactions'].map(
+  table => [...document.querySelectorAll(`${table} tbody tr`)].map(tr => JSON.parse(tr.dataset.json)));"""
 
 
 @pytest.fixture(scope="module")
@@ -81,15 +86,10 @@ def browser(demo, tmp_path_factory):
     driver.quit()
 
 
-def panel_rows(driver) -> list[dict]:
-    return driver.execute_script(PANEL_JS)
-
-
-def mentions(row: dict, username: str, account_id: int | None) -> bool:
-    """A flag names the customer by username, or by id in a user/account column."""
-    return any(str(value) == username for value in row.values()) or any(
-        str(value) == str(account_id) for key, value in row.items() if "USER" in key.upper() or "ACCOUNT" in key.upper()
-    )
+def panel_flags(driver) -> Flags:
+    """What the page's panel shows, read back from its two tables."""
+    users, transactions = driver.execute_script(PANEL_JS)
+    return Flags(users=users, transactions=transactions)
 
 
 def test_normal_streaming_flags_nothing_and_each_scenario_is_flagged_then_stop_is_clean(demo, browser):
@@ -97,34 +97,31 @@ def test_normal_streaming_flags_nothing_and_each_scenario_is_flagged_then_stop_i
     from selenium.webdriver.support.ui import WebDriverWait
 
     process, port, workdir = demo
-    browser.get(f"http://127.0.0.1:{port}/")
+    url = f"http://127.0.0.1:{port}"
+    http = requests.Session()
+    browser.get(f"{url}/")
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "flags-state").text.startswith("updated"))
 
     # Normal transactions stream from the page for the whole test (they also move Flink's watermark on).
     switch = browser.find_element(By.CSS_SELECTOR, "label.switch")
     switch.click()
     time.sleep(12)
-    assert panel_rows(browser) == [], f"normal streaming was flagged: {panel_rows(browser)}"
+    assert verdict([], page_flags(http, url)).complete, f"normal streaming was flagged: {page_flags(http, url)}"
 
-    users = _customers(workdir)
-    chosen = users[: len(SCENARIOS)]
-    for (username, account_id), fraud_type in zip(chosen, SCENARIOS):
-        field = browser.find_element(By.ID, "fraud-username")
-        field.clear()
-        field.send_keys(username)
-        clicked = time.monotonic()
-        browser.find_element(By.CSS_SELECTOR, f'button.scenario[data-fraud-type="{fraud_type}"]').click()
+    # The scenarios go in as the page's buttons send them (the shared driver, as `make e2e` posts them), each for
+    # its own customer, and are judged by the same definition of "flagged" as the real pipeline's.
+    client = AppClient(url, http)
+    posted = []
+    for (username, _account_id), fraud_type in zip(_customers(workdir), SCENARIOS):
+        posted.append(client.post_scenario(fraud_type, username))
         try:
-            WebDriverWait(browser, FLAG_SECONDS, poll_frequency=0.25).until(
-                lambda d: any(mentions(row, username, account_id) for row in panel_rows(d)))
-        except Exception:
-            pytest.fail(f"{fraud_type} for {username} not flagged within {FLAG_SECONDS} s; panel: "
-                        f"{panel_rows(browser)}" + _logs(workdir))
-        print(f"{fraud_type}: flagged {time.monotonic() - clicked:.1f} s after the click")
+            wait_for_flags(lambda: page_flags(http, url), posted, FLAG_SECONDS, poll=0.25)
+        except CheckFailed as error:
+            pytest.fail(f"{error}{_logs(workdir)}")
+        print(f"{fraud_type}: flagged {time.time() - posted[-1].posted_at:.1f} s after it was posted")
 
-    # Only the customers of the clicked scenarios are flagged, whatever else streamed meanwhile.
-    flagged = panel_rows(browser)
-    assert all(any(mentions(row, u, i) for u, i in chosen) for row in flagged), flagged
+    # The page's panel shows exactly those flags.
+    WebDriverWait(browser, 10, poll_frequency=0.25).until(lambda d: verdict(posted, panel_flags(d)).complete)
     switch.click()
 
     SCREENSHOT.parent.mkdir(exist_ok=True)
