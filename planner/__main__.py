@@ -71,7 +71,8 @@ def to_json(plan: Plan) -> dict[str, Any]:
             "totalMinutes": path.total,
             "goalMinutes": GOAL_MINUTES,
             "withinGoal": path.total <= GOAL_MINUTES,
-            "criticalPath": [{**dataclasses.asdict(step), "basis": plan.bases.get(step.key, "")} for step in path.steps],
+            "criticalPath": [{**dataclasses.asdict(step), "basis": plan.bases.get(step.key, ""),
+                              "measuredMinutes": plan.measured_minutes(step)} for step in path.steps],
             "unsourcedOnPath": [step.name for step in path.steps if plan.bases.get(step.key) == "unsourced"],
             "missingTypes": plan.missing_types,
             "createTimes": plan.create_times,
@@ -164,11 +165,15 @@ def render(plan: Plan, console: Console) -> None:
 
     console.rule("Modeled deploy time (critical path)")
     path = RichTable()
-    for column in ("start (min)", "resource", "type", "minutes", "basis"):
+    for column in ("start (min)", "resource", "type", "minutes", "basis", "measured (min)"):
         path.add_column(column)
     for step in plan.path.steps:
-        path.add_row(f"{step.start:g}", step.name, step.type, f"{step.minutes:g}", plan.bases.get(step.key, ""))
+        measured = plan.measured_minutes(step)
+        path.add_row(f"{step.start:g}", step.name, step.type, f"{step.minutes:g}", plan.bases.get(step.key, ""),
+                     "-" if measured is None else f"{measured:.1f}")
     console.print(path)
+    console.print(f"Measured: median of {plan.measured.runs} recorded `make e2e` run(s) in timelines/" if plan.measured.runs
+                  else "Measured: no recorded `make e2e` timeline in timelines/ yet")
     verdict = "within" if plan.path.total <= GOAL_MINUTES else "[red]over[/]"
     console.print(f"[bold]Total: {plan.path.total:g} min[/] over {len(plan.path.steps)} steps ({verdict} the {GOAL_MINUTES}-minute goal)")
     unsourced = [step.name for step in plan.path.steps if plan.bases.get(step.key) == "unsourced"]

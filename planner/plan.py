@@ -16,6 +16,7 @@ from planner.costs import CostSummary, estimate  # noqa: E402
 from planner.graph import CriticalPath, Node, Schedule, critical_path, schedule  # noqa: E402
 from planner.original_demo import original_costs  # noqa: E402
 from planner.table import CreateTime, Table  # noqa: E402
+from planner.timelines import Measured, load as load_timelines  # noqa: E402
 
 ORACLE_INSTANCE = "aws:ec2/instance:Instance"
 
@@ -39,6 +40,10 @@ class Plan:
     create_times: dict[str, dict[str, Any]]
     bases: dict[str, str]  # resource urn -> basis of its create time ("missing": the table has no entry)
     policies: dict[str, Any]
+    measured: Measured  # create times recorded by `make e2e` runs (timelines/), set beside the modeled ones
+
+    def measured_minutes(self, step) -> float | None:
+        return self.measured.of(self.stack, step.type, step.name)
 
     @property
     def missing_types(self) -> list[str]:
@@ -85,7 +90,8 @@ def run(stack: str, sets: list[str] = (), price_region: str | None = None, table
     return build(program, stack, str(_stack_region(stack, overrides)), price_region, table)
 
 
-def build(program, stack: str, region: str, price_region: str | None = None, table: Table | None = None) -> Plan:
+def build(program, stack: str, region: str, price_region: str | None = None, table: Table | None = None,
+          measured: Measured | None = None) -> Plan:
     """The plan of an already evaluated program (tests pass the session's mocked program)."""
     table = table or Table.load()
     price_region = price_region or region
@@ -109,6 +115,7 @@ def build(program, stack: str, region: str, price_region: str | None = None, tab
         create_times=_create_times(program, times),
         bases={urn: time.basis for urn, time in times.items()},
         policies=_policies(program, stack),
+        measured=load_timelines() if measured is None else measured,
     )
 
 
