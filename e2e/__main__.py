@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+import settings
 from e2e import stack as throwaway
 from e2e.confluent import CloudApi
 from e2e.run import AwsClients, Clients, Proof
@@ -40,8 +41,8 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
     config = throwaway.stack_config(base, throwaway.caller_cidrs(environ, http), throwaway.app_image(environ, base))
     store = throwaway.backend(environ, name)
     key, secret = environ[throwaway.CONFLUENT_KEY_ENV], environ[throwaway.CONFLUENT_SECRET_ENV]
-    timeline = Timeline(args.timeline or ARTIFACTS / f"{name}.jsonl", name, throwaway.settings.PROJECT, region)
-    print(f"e2e: stack {name} in {region}, access from {', '.join(config['fraud-detection:eksPublicAccessCidrs'])}")
+    timeline = Timeline(args.timeline or ARTIFACTS / f"{name}.jsonl", name, settings.PROJECT, region)
+    print(f"e2e: stack {name} in {region}, access from {', '.join(config[f'{settings.PROJECT}:eksPublicAccessCidrs'])}")
     proof = Proof(
         name, region, config,
         open_stack=lambda: throwaway.open_stack(name, store, config, key, secret),

@@ -40,8 +40,10 @@ def healthz(session: requests.Session, app_url: str) -> Probe:
             response = session.get(url, timeout=REQUEST_TIMEOUT_SECONDS)
         except requests.RequestException as error:
             return False, f"GET {url}: {error}"
-        healthy = response.status_code == 200 and response.headers.get("Content-Type", "").startswith(
-            "application/json") and response.json().get("status") == "ok"
+        try:
+            healthy = response.status_code == 200 and response.json().get("status") == "ok"
+        except ValueError:  # not JSON: e.g. the ALB's own error page
+            healthy = False
         return healthy, f"GET {url} answered HTTP {response.status_code}: {response.text[:200]}"
 
     return probe

@@ -4,7 +4,8 @@
 - every connector's state, its tasks and its trace;
 - every Flink statement's and materialized table's phase and detail;
 - ``DESCRIBE`` of the two CDC source tables, run as a statement of the stack's own compute pool and principal,
-  so a real run records the schema Confluent actually infers for the CDC topics (flink/README.md's open point).
+  so a real run records the schema Confluent actually infers for the CDC topics (flink/README.md's open point);
+  a passing run prints this section too.
 
 Each section is read on its own: one that cannot be read says why and the others still print. Outputs are used
 when ``up`` got far enough to export them, otherwise the resources are found by the names the program gives them.
@@ -90,49 +91,66 @@ def describe(flink: FlinkApi, table: str, like: dict, timeout: float = DESCRIBE_
         flink.delete(name)
 
 
-def collect(stack: str, region: str, config: dict, outputs: dict, aws, cloud: CloudApi,
-            flink_key: tuple[str, str] | None, **waiting) -> list[Section]:
-    """Every section; ``flink_key`` is the stack's Flink API key when its outputs have it, else the Cloud key is
-    tried (the statements API also accepts it)."""
-    sections: list[Section] = []
+class StackView:
+    """The stack's Confluent environment and Flink API, found from its outputs or by the names the program gives
+    them; ``flink_key`` is the stack's Flink API key when its outputs have it, else the Cloud key is tried."""
 
-    def section(title: str, read: Callable[[], str]) -> None:
-        try:
-            text = read()
-        except Exception as error:  # noqa: BLE001 - a diagnostic that fails says why; the others still print
-            text = f"could not read: {type(error).__name__}: {error}"
-        sections.append(Section(title, text))
+    def __init__(self, stack: str, region: str, config: dict, outputs: dict, cloud: CloudApi,
+                 flink_key: tuple[str, str] | None):
+        self.stack, self.region, self.config, self.outputs, self.cloud = stack, region, config, outputs, cloud
+        self.key = flink_key or cloud.auth
+        found = ([cloud.environment(outputs["confluentEnvironmentId"])] if outputs.get("confluentEnvironmentId")
+                 else cloud.environments_named(naming.environment_name(stack)))
+        self.environment = next((env for env in found if env), None)
+        self._flink: FlinkApi | None = None
 
-    section("Oracle readiness gate", lambda: oracle_status(aws.ssm, naming.oracle_status_parameter(stack)))
+    def flink(self) -> FlinkApi:
+        if self._flink is None:
+            self._flink = FlinkApi(self.cloud.flink_endpoint(CLOUD, self.region), organization_id(self.environment),
+                                   self.environment["id"], *self.key, self.cloud.session)
+        return self._flink
 
-    environments = ([cloud.environment(outputs["confluentEnvironmentId"])] if outputs.get("confluentEnvironmentId")
-                    else cloud.environments_named(naming.environment_name(stack)))
-    environment = next((env for env in environments if env), None)
-    if environment is None:
-        sections.append(Section("Confluent Cloud", f"no environment {naming.environment_name(stack)}"))
-        return sections
-    section("Connectors", lambda: connector_report(cloud, environment["id"]))
-    key, secret = flink_key or cloud.auth
-    flink_holder: list[FlinkApi] = []
-
-    def flink() -> FlinkApi:
-        if not flink_holder:
-            flink_holder.append(FlinkApi(cloud.flink_endpoint(CLOUD, region), organization_id(environment),
-                                         environment["id"], key, secret, cloud.session))
-        return flink_holder[0]
-
-    section("Flink statements and materialized tables", lambda: flink_report(flink()))
-
-    def describes() -> str:
-        stack_statements = [s for s in flink().statements() if (s.get("spec") or {}).get("principal")]
+    def cdc_schemas(self, **waiting) -> str:
+        stack_statements = [s for s in self.flink().statements() if (s.get("spec") or {}).get("principal")]
         if not stack_statements:
             return "no statement of the stack to run DESCRIBE with (its compute pool, principal, catalog, database)"
-        tables: Sequence[str] = outputs.get("cdcTopics") or naming.cdc_topics(config)
-        return "\n\n".join(f"DESCRIBE `{table}`:\n{describe(flink(), table, stack_statements[0], **waiting)}"
+        tables: Sequence[str] = self.outputs.get("cdcTopics") or naming.cdc_topics(self.config)
+        return "\n\n".join(f"DESCRIBE `{table}`:\n{describe(self.flink(), table, stack_statements[0], **waiting)}"
                            for table in tables)
 
-    section("CDC source tables as Flink sees them", describes)
-    return sections
+
+CDC_SCHEMAS = "CDC source tables as Flink sees them"
+
+
+def _read(title: str, read: Callable[[], str]) -> Section:
+    try:
+        return Section(title, read())
+    except Exception as error:  # noqa: BLE001 - a diagnostic that fails says why; the others still print
+        return Section(title, f"could not read: {type(error).__name__}: {error}")
+
+
+def collect(stack: str, region: str, config: dict, outputs: dict, aws, cloud: CloudApi,
+            flink_key: tuple[str, str] | None, **waiting) -> list[Section]:
+    """Every section, each read on its own."""
+    sections = [_read("Oracle readiness gate", lambda: oracle_status(aws.ssm, naming.oracle_status_parameter(stack)))]
+    try:
+        view = StackView(stack, region, config, outputs, cloud, flink_key)
+    except Exception as error:  # noqa: BLE001 - as for any section
+        return [*sections, Section("Confluent Cloud", f"could not read: {type(error).__name__}: {error}")]
+    if view.environment is None:
+        return [*sections, Section("Confluent Cloud", f"no environment {naming.environment_name(stack)}")]
+    return [
+        *sections,
+        _read("Connectors", lambda: connector_report(cloud, view.environment["id"])),
+        _read("Flink statements and materialized tables", lambda: flink_report(view.flink())),
+        _read(CDC_SCHEMAS, lambda: view.cdc_schemas(**waiting)),
+    ]
+
+
+def cdc_schemas(stack: str, region: str, config: dict, outputs: dict, cloud: CloudApi,
+                flink_key: tuple[str, str] | None, **waiting) -> Section:
+    """Only the DESCRIBE of the CDC source tables: printed after a passing run too, to record the real schema."""
+    return _read(CDC_SCHEMAS, lambda: StackView(stack, region, config, outputs, cloud, flink_key).cdc_schemas(**waiting))
 
 
 def render(sections: Sequence[Section]) -> str:

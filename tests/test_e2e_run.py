@@ -58,11 +58,13 @@ class FakeWorkspace:
 
 class FakeStack:
     """``auto.Stack`` as the proof uses it. ``up`` refuses to run without the config the program requires, creates
-    the stack's tagged VPC in moto and reports it as engine events; ``destroy`` deletes what it created."""
+    the stack's tagged VPC in moto and reports it as engine events, then (unless it fails first) its Confluent
+    environment in the Confluent stand-in; ``destroy`` deletes what it created."""
 
-    def __init__(self, name, workspace, ec2, outputs=None, fail_up="", destroy_failures=0):
-        self.name, self.workspace, self.ec2 = name, workspace, ec2
+    def __init__(self, name, workspace, ec2, confluent, outputs=None, fail_up="", destroy_failures=0, populate=None):
+        self.name, self.workspace, self.ec2, self.confluent = name, workspace, ec2, confluent
         self.outputs_after_up, self.fail_up, self.destroy_failures = outputs or {}, fail_up, destroy_failures
+        self.populate = populate  # fills the stack's Confluent environment (connectors, statements) on up
         self.config: dict[str, auto.ConfigValue] = {}
         self.resources: list[str] = []
         self.registered: dict[str, auto.OutputValue] = {}
@@ -96,8 +98,13 @@ class FakeStack:
             self._event(on_event, "resourcePreEvent", "create", gate)
             self._event(on_event, "resOpFailedEvent", "create", gate, status=1, steps=1)
             raise failure(self.fail_up)
-        self.registered = {k: auto.OutputValue(v, k.endswith(("Password", "Secret"))) for k, v in self.outputs_after_up.items()}
-        return auto.UpResult("", "", None, {**self.registered, "vpcId": auto.OutputValue(self.resources[0], False)})
+        environment = f"env-{self.name}"
+        self.confluent.add_environment(environment, naming.environment_name(self.name))
+        if self.populate:
+            self.populate(self.confluent, environment)
+        outputs = {**self.outputs_after_up, "confluentEnvironmentId": environment, "vpcId": self.resources[0]}
+        self.registered = {k: auto.OutputValue(v, k.endswith(("Password", "Secret"))) for k, v in outputs.items()}
+        return auto.UpResult("", "", None, dict(self.registered))
 
     def outputs(self):
         return dict(self.registered)
@@ -113,6 +120,7 @@ class FakeStack:
             self.ec2.delete_vpc(VpcId=vpc)
             self._event(on_event, "resOutputsEvent", "delete", urn)
         self.resources = []
+        self.confluent.environments.pop(f"env-{self.name}", None)
 
 
 @pytest.fixture(scope="module")
@@ -140,14 +148,18 @@ def world(aws, tmp_path):
 counter = iter(range(1000, 10000))
 
 
-def prove(world, checks=None, **stack_options) -> tuple[int, FakeStack, str]:
-    name = f"e2e-1201t{next(counter)}"
+def next_name() -> str:
+    return f"e2e-1201t{next(counter)}"  # one per test: the mocked account is shared by the module
+
+
+def prove(world, checks=None, name=None, **stack_options) -> tuple[int, FakeStack, str]:
+    name = name or next_name()
     config = throwaway.stack_config(throwaway.base_config(), ["198.51.100.7/32"], "")
     created: list[FakeStack] = []
 
     def create(stack_name, work_dir, opts):
         assert Path(work_dir) == ROOT and opts.env_vars == world.store.env_vars
-        created.append(FakeStack(stack_name, world.workspace, world.aws.ec2, **stack_options))
+        created.append(FakeStack(stack_name, world.workspace, world.aws.ec2, world.confluent, **stack_options))
         return created[0]
 
     http = requests.Session()
@@ -175,13 +187,14 @@ def timeline_steps(world) -> list[tuple[str, str, str]]:
 
 
 def test_up_fails_then_destroy_still_runs_and_the_gates_report_is_printed(world):
-    world.aws.ssm.put_parameter(Name="/fraud-e2e-1201t1000/oracle/status", Type="String",
+    name = next_name()
+    world.aws.ssm.put_parameter(Name=naming.oracle_status_parameter(name), Type="String",
                                 Value="i-0abc failed: ORA-01034: ORACLE not available")
-    code, stack, text = prove(world, fail_up="error: Oracle setup failed on i-0abc ... ORA-01034")
+    code, stack, text = prove(world, name=name, fail_up="error: Oracle setup failed on i-0abc ... ORA-01034")
     assert code == 1
     assert stack.calls == ["up", "destroy"]
     assert "pulumi up failed:" in text and "ORA-01034: ORACLE not available" in text  # the gate's log tail
-    assert "--- Confluent Cloud\nno environment fraud-e2e-1201t1000-env" in text
+    assert f"--- Confluent Cloud\nno environment fraud-{name}-env" in text
     assert world.workspace.stacks == {}  # destroyed, then removed
     assert world.aws.ec2.describe_vpcs(Filters=[{"Name": "tag:stack", "Values": [stack.name]}])["Vpcs"] == []
     assert "LEFT BEHIND" not in text and text.rstrip().endswith("- pulumi up failed:\n\n code: 255\n stdout: \n stderr: error: Oracle setup failed on i-0abc ... ORA-01034")
@@ -195,17 +208,18 @@ def test_a_failed_check_is_followed_by_the_diagnostics_and_destroy(world):
         def do_GET(self):
             self.answer(503, {"status": "error", "error": "DatabaseError"})
 
-    world.confluent.add_environment("env-1", "fraud-e2e-1201t1001-env")
-    world.confluent.add_connector("env-1", "lkc-1", "fraud-cdc", "lcc-1", state="FAILED", tasks=("FAILED",),
-                                  trace="ORA-12541: TNS:no listener")
+    def populate(confluent, environment):
+        confluent.add_connector(environment, "lkc-1", "fraud-cdc", "lcc-1", state="FAILED", tasks=("FAILED",),
+                                trace="ORA-12541: TNS:no listener")
+
     with LocalServer(App) as app:
-        outputs = {"appUrl": app.url, "confluentEnvironmentId": "env-1", "flinkApiKey": "FLINKKEY",
+        outputs = {"appUrl": app.url, "flinkApiKey": "FLINKKEY",
                    "flinkApiSecret": "flink-secret", "kafkaClusterId": "lkc-1", "redshiftHost": "c.x.eu-central-1.redshift.amazonaws.com",
                    "redshiftDatabase": "fraud", "redshiftAdminUser": "fraud_admin", "redshiftSchema": "fraud",
                    "opensearchEndpoint": "search.example", "opensearchMasterUser": "fraud_admin",
                    "opensearchMasterPassword": "pw", "cdcConnectorId": "lcc-1", "redshiftSinkConnectorId": "lcc-2",
                    "opensearchSinkConnectorId": "lcc-3"}
-        code, stack, text = prove(world, outputs=outputs)
+        code, stack, text = prove(world, outputs=outputs, populate=populate)
     assert code == 1
     assert "e2e: FAILED: the app answers /healthz through the ALB: the app's /healthz: not within 0.3 s" in text
     assert "DatabaseError" in text
@@ -216,23 +230,31 @@ def test_a_failed_check_is_followed_by_the_diagnostics_and_destroy(world):
 
 
 def test_destroy_failing_lists_the_leftovers_keeps_the_state_and_fails(world):
-    world.confluent.add_environment("env-7", "fraud-e2e-1201t1002-env")  # what destroy did not get to
     code, stack, text = prove(world, checks=passing, destroy_failures=2)
     assert code == 1
     assert stack.calls == ["up", "destroy", "destroy"]
     vpc = stack.resources[0]
     left = text[text.index("e2e: LEFT BEHIND:"):]
     assert f"vpc/{vpc}" in left
-    assert "Confluent environment fraud-e2e-1201t1002-env (env-7)" in left
+    assert f"Confluent environment fraud-{stack.name}-env (env-{stack.name})" in left
     assert f"Pulumi stack {stack.name}" in left  # kept on purpose: its state is what a retry needs
     assert "pulumi destroy failed twice:" in text and "DependencyViolation" in text
     assert f"PULUMI_BACKEND_URL=file://{world.store.folder / 'state'} pulumi destroy --yes --stack {stack.name}" in text
     assert world.store.folder.exists()
 
 
-def test_a_clean_run_passes_removes_the_stack_and_its_temporary_state(world):
-    code, stack, text = prove(world, checks=passing, destroy_failures=1)  # the second destroy attempt succeeds
+def test_a_clean_run_passes_records_the_cdc_schemas_and_removes_the_stack_and_its_temporary_state(world):
+    def populate(confluent, environment):
+        confluent.add_statement("fraud-01-alter", "ALTER TABLE `fd.SAMPLE.AUTH_USER` SET ()", "COMPLETED")
+        confluent.describe_rows.update({"fd.SAMPLE.AUTH_USER": [["ID", "BIGINT", "NOT NULL"]],
+                                        "fd.SAMPLE.USER_TRANSACTION": [["AMOUNT", "DOUBLE", "NULL"]]})
+
+    outputs = {"flinkApiKey": "FLINKKEY", "flinkApiSecret": "flink-secret",
+               "cdcTopics": ["fd.SAMPLE.AUTH_USER", "fd.SAMPLE.USER_TRANSACTION"]}
+    code, stack, text = prove(world, checks=passing, destroy_failures=1, outputs=outputs, populate=populate)
     assert code == 0, text
+    assert "--- CDC source tables as Flink sees them\nDESCRIBE `fd.SAMPLE.AUTH_USER`:\n" in text
+    assert "AMOUNT | DOUBLE | NULL" in text
     assert stack.calls == ["up", "destroy", "destroy"]
     assert world.workspace.stacks == {} and not world.store.folder.exists()
     assert "e2e: ok: everything is fine" in text and "PASSED" in text
@@ -244,7 +266,7 @@ def test_a_clean_run_passes_removes_the_stack_and_its_temporary_state(world):
 
 def test_a_stack_that_cannot_be_configured_is_removed_and_the_run_fails_before_deploying(world):
     def create(stack_name, work_dir, opts):
-        stack = FakeStack(stack_name, world.workspace, world.aws.ec2)
+        stack = FakeStack(stack_name, world.workspace, world.aws.ec2, world.confluent)
         stack.set_all_config = lambda *a, **k: (_ for _ in ()).throw(failure("error: invalid configuration key"))
         return stack
 
