@@ -2,10 +2,15 @@
 bounded wait and says what it last saw when it gives up.
 
 - the app answers ``/healthz`` through the ALB;
-- OpenSearch holds the flags (read as the master user on the domain endpoint, the indexes the sink writes);
+- OpenSearch holds the flags (read as the master user on the domain endpoint, the indexes the sink writes;
+  ``POST /<index>/_search``: https://docs.opensearch.org/latest/api-reference/search-apis/search/);
 - Redshift's history tables hold the posted transactions and their customers (Data API, as the admin user with
-  temporary credentials, the way the stack's own SQL runs);
-- the three connectors and every Flink statement or materialized table run (Confluent Cloud's APIs).
+  temporary credentials, the way the stack's own SQL runs: ExecuteStatement with ClusterIdentifier and DbUser,
+  DescribeStatement until FINISHED, FAILED or ABORTED, GetStatementResult paged by NextToken;
+  https://docs.aws.amazon.com/redshift-data/latest/APIReference/API_ExecuteStatement.html and
+  https://docs.aws.amazon.com/redshift-data/latest/APIReference/API_DescribeStatement.html, read 2026-12-01);
+- the three connectors and every Flink statement or materialized table run (Confluent Cloud's APIs, see
+  e2e/confluent.py).
 """
 from __future__ import annotations
 
