@@ -128,7 +128,6 @@ class Proof:
             self.timeline.close()
             return 1
         outputs: dict = {}
-        destroyed = False
         try:
             outputs = self.up(stack)
             if not self.failures:
@@ -137,6 +136,9 @@ class Proof:
                 self.diagnose(outputs)
             else:
                 self.record_cdc_schemas(outputs)
+        except BaseException as error:  # e.g. Ctrl-C: still torn down below, and never reported as passed
+            self.failures.append(f"interrupted: {type(error).__name__}: {error}")
+            raise
         finally:
             vpc_ids = self.vpcs(outputs)
             destroyed = self.destroy(stack)

@@ -152,7 +152,7 @@ def next_name() -> str:
     return f"e2e-1201t{next(counter)}"  # one per test: the mocked account is shared by the module
 
 
-def prove(world, checks=None, name=None, **stack_options) -> tuple[int, FakeStack, str]:
+def build(world, checks=None, name=None, **stack_options) -> tuple[Proof, list[FakeStack]]:
     name = name or next_name()
     config = throwaway.stack_config(throwaway.base_config(), ["198.51.100.7/32"], "")
     created: list[FakeStack] = []
@@ -171,6 +171,11 @@ def prove(world, checks=None, name=None, **stack_options) -> tuple[int, FakeStac
         store=world.store, patience=QUICK, out=world.lines.append,
         **({"checks": checks} if checks else {}),
     )
+    return proof, created
+
+
+def prove(world, checks=None, name=None, **stack_options) -> tuple[int, FakeStack, str]:
+    proof, created = build(world, checks, name, **stack_options)
     code = proof.run()
     return code, created[0] if created else None, "\n".join(world.lines)
 
@@ -365,3 +370,17 @@ def test_config_is_the_dev_stack_file_with_this_runs_access_and_image():
     assert values["fraud-detection:eksPublicAccessCidrs[0]"].value == "203.0.113.42/32"
     assert "fraud-detection:eksPublicAccessCidrs" not in values
     assert not any(v.secret for v in values.values())
+
+
+def test_an_interrupted_run_is_still_torn_down_and_never_reported_as_passed(world):
+    def interrupted(*_args):
+        def ctrl_c():
+            raise KeyboardInterrupt()
+        return [("the user waits", ctrl_c)]
+
+    proof, created = build(world, checks=interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        proof.run()
+    text = "\n".join(world.lines)
+    assert created[0].calls == ["up", "destroy"] and world.workspace.stacks == {}
+    assert "PASSED" not in text and "interrupted: KeyboardInterrupt" in text
