@@ -35,10 +35,14 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
         print(f"e2e skipped: missing {', '.join(missing)}")
         return 0
 
+    refused = throwaway.preflight_problems(environ, base)
+    if refused:
+        print("e2e: not started, the preflight refuses:\n" + "\n".join(finding.line for finding in refused))
+        return 1
     name = throwaway.unique_name()
     region = str(base["aws:region"])
     http = requests.Session()
-    config = throwaway.stack_config(base, throwaway.caller_cidrs(environ, http), throwaway.app_image(environ, base))
+    config = throwaway.stack_config(base, throwaway.caller_cidrs(environ), throwaway.app_image(environ, base))
     store = throwaway.backend(environ, name)
     key, secret = environ[throwaway.CONFLUENT_KEY_ENV], environ[throwaway.CONFLUENT_SECRET_ENV]
     timeline = Timeline(args.timeline or ARTIFACTS / f"{name}.jsonl", name, settings.PROJECT, region)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
 import yaml
 from pulumi import automation as auto
 
@@ -22,12 +21,12 @@ import settings
 from components.opensearch import domain_name
 from components.redshift import cluster_identifier
 from e2e import naming
+from preflight import access, aws, confluent, image_build, pulumi_cli, pulumi_version
+from preflight.report import Finding, problems
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_STACK = "dev"
 NAME_ALPHABET = string.ascii_lowercase + string.digits
-# AWS's own what-is-my-address service: answers the caller's public IPv4 address as plain text.
-CHECKIP_URL = "https://checkip.amazonaws.com"
 CIDRS_ENV = "E2E_CALLER_CIDRS"
 IMAGE_ENV = "E2E_APP_IMAGE"
 CONFLUENT_KEY_ENV, CONFLUENT_SECRET_ENV = "CONFLUENT_CLOUD_API_KEY", "CONFLUENT_CLOUD_API_SECRET"
@@ -60,6 +59,18 @@ def missing_prerequisites(environ: Mapping[str, str], config: Mapping[str, Any],
     return missing
 
 
+def preflight_problems(environ: Mapping[str, str], config: Mapping[str, Any]) -> list[Finding]:
+    """What `make up`'s preflight would refuse before a deploy (CLI release, AWS credentials, the Confluent key,
+    the image build), asked before anything is created: a run should not stop 20 minutes in."""
+    findings = [
+        pulumi_cli.check_cli(pulumi_version.required_version(ROOT)),
+        aws.check_aws(str(config.get("aws:region", "")) or None),
+        confluent.check_key(confluent.Credential(environ[CONFLUENT_KEY_ENV], environ[CONFLUENT_SECRET_ENV], "environment")),
+        *image_build.check_image_build(app_image(environ, config)),
+    ]
+    return problems(findings)
+
+
 def unique_name(rng: secrets.SystemRandom | None = None, today: datetime.date | None = None) -> str:
     """``e2e-<MMDD><4 random>``: short enough for the names derived from it (OpenSearch allows 28 characters)."""
     rng = rng or secrets.SystemRandom()
@@ -70,17 +81,16 @@ def unique_name(rng: secrets.SystemRandom | None = None, today: datetime.date | 
     return name
 
 
-def caller_cidrs(environ: Mapping[str, str], session: requests.Session) -> list[str]:
+def caller_cidrs(environ: Mapping[str, str], lookup: access.AddressLookup = access.lookup_address) -> list[str]:
     """The sources for eksPublicAccessCidrs and opensearchAccessCidrs: E2E_CALLER_CIDRS (comma-separated), or
-    this machine's public address as a /32 (the run calls the Kubernetes API and OpenSearch from here)."""
+    this machine's public address as a /32 (the run calls the Kubernetes API and OpenSearch from here), found
+    the way the preflight finds it."""
     given = [cidr.strip() for cidr in environ.get(CIDRS_ENV, "").split(",") if cidr.strip()]
     if not given:
-        address = session.get(CHECKIP_URL, timeout=15).text.strip()
-        try:
-            ipaddress.IPv4Address(address)
-        except ValueError:
-            raise ValueError(f"{CHECKIP_URL} answered {address[:60]!r}, not an IPv4 address; set {CIDRS_ENV}") from None
-        return [f"{address}/32"]
+        address = lookup()
+        if address.ip is None:
+            raise ValueError(f"this machine's address is unknown ({address.reason}); set {CIDRS_ENV}")
+        return [f"{address.ip}/32"]
     for cidr in given:
         try:
             network = ipaddress.IPv4Network(cidr, strict=True)

@@ -4,6 +4,7 @@ Cloud, the app): ``up`` failing, a check failing, ``destroy`` failing, and a cle
 what must be there, its name, backend, passphrase and config."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import stat
 import subprocess
@@ -24,6 +25,8 @@ from e2e.confluent import CloudApi
 from e2e.run import AwsClients, Clients, Patience, Proof
 from e2e.timeline import Timeline
 from tests.e2e_standins import FakeConfluent
+from preflight.access import Address
+from preflight.report import FAIL, Finding
 from tests.local_http import JsonHandler, LocalServer
 
 REGION = "eu-central-1"
@@ -320,29 +323,28 @@ def test_stack_names_are_unique_and_short_enough_for_every_name_derived_from_the
     assert all(len(name) <= 15 and name.startswith("e2e-") for name in names)
 
 
-def test_the_callers_address_is_detected_or_given():
-    class CheckIp(JsonHandler):
-        def do_GET(self):
-            body = b"203.0.113.42\n"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    session = requests.Session()
-    assert throwaway.caller_cidrs({"E2E_CALLER_CIDRS": "198.51.100.0/28, 192.0.2.9/32"}, session) == [
-        "198.51.100.0/28", "192.0.2.9/32"]
+def test_the_callers_address_is_detected_as_the_preflight_does_or_given():
+    detected = lambda: Address(ipaddress.IPv4Address("203.0.113.42"))  # noqa: E731
+    assert throwaway.caller_cidrs({}, detected) == ["203.0.113.42/32"]
+    unknown = lambda: Address(None, "https://checkip.amazonaws.com did not answer: ConnectTimeout")  # noqa: E731
+    with pytest.raises(ValueError, match=r"address is unknown \(https://checkip.amazonaws.com did not answer: "
+                                         r"ConnectTimeout\); set E2E_CALLER_CIDRS"):
+        throwaway.caller_cidrs({}, unknown)
+    given = {"E2E_CALLER_CIDRS": "198.51.100.0/28, 192.0.2.9/32"}
+    assert throwaway.caller_cidrs(given, unknown) == ["198.51.100.0/28", "192.0.2.9/32"]
     with pytest.raises(ValueError, match=r"E2E_CALLER_CIDRS: expected IPv4 CIDRs .*got '0.0.0.0/0'"):
-        throwaway.caller_cidrs({"E2E_CALLER_CIDRS": "0.0.0.0/0"}, session)
+        throwaway.caller_cidrs({"E2E_CALLER_CIDRS": "0.0.0.0/0"}, unknown)
     with pytest.raises(ValueError, match=r"got '10.0.0.1/8'"):
-        throwaway.caller_cidrs({"E2E_CALLER_CIDRS": "10.0.0.1/8"}, session)
-    with LocalServer(CheckIp) as checkip:
-        original = throwaway.CHECKIP_URL
-        throwaway.CHECKIP_URL = checkip.url
-        try:
-            assert throwaway.caller_cidrs({}, session) == ["203.0.113.42/32"]
-        finally:
-            throwaway.CHECKIP_URL = original
+        throwaway.caller_cidrs({"E2E_CALLER_CIDRS": "10.0.0.1/8"}, unknown)
+
+
+def test_what_the_preflight_refuses_stops_the_run_before_anything_is_created(capsys, monkeypatch):
+    monkeypatch.setattr(throwaway, "missing_prerequisites", lambda environ, config: [])
+    refusal = Finding(FAIL, "Pulumi CLI", "v3.100.0 at /usr/bin/pulumi is older than v3.207.0")
+    monkeypatch.setattr(throwaway, "preflight_problems", lambda environ, config: [refusal])
+    monkeypatch.setattr(throwaway, "unique_name", lambda: pytest.fail("a stack name was made"))
+    assert main([], environ={"CONFLUENT_CLOUD_API_KEY": "k", "CONFLUENT_CLOUD_API_SECRET": "s"}) == 1
+    assert capsys.readouterr().out == "e2e: not started, the preflight refuses:\n" + refusal.line + "\n"
 
 
 def test_the_default_backend_is_a_new_local_folder_with_a_generated_passphrase():
