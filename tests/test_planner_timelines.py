@@ -64,12 +64,16 @@ def test_a_malformed_timeline_is_an_error_naming_the_file_and_line(tmp_path):
 
 
 def test_make_plan_shows_the_measured_time_beside_the_modeled_one(dev, tmp_path):
-    eks_run(tmp_path / "a.jsonl", "e2e-1201aaaa", 13.5)
+    first = build(dev, "dev", "eu-central-1", measured=Measured()).path.steps[0]
+    name = first.name.replace("fraud-dev-", "fraud-e2e-1201aaaa-")
+    tail = f"{first.type}::{name}"
+    record(tmp_path / "a.jsonl", "e2e-1201aaaa", [("up", "resourcePreEvent", "create", tail, 1000),
+                                                  ("up", "resOutputsEvent", "create", tail, 1810)])
     plan = build(dev, "dev", "eu-central-1", measured=load(tmp_path))
     steps = {step["name"]: step for step in to_json(plan)["deployTime"]["criticalPath"]}
-    assert steps["fraud-dev-app-eks"]["measuredMinutes"] == 13.5
-    assert steps["fraud-dev-app-eks"]["minutes"] != 13.5  # the modeled figure stays as it was
-    assert all(step["measuredMinutes"] is None for name, step in steps.items() if name != "fraud-dev-app-eks")
+    assert steps[first.name]["measuredMinutes"] == 13.5
+    assert steps[first.name]["minutes"] == first.minutes  # the modeled figure stays as it was
+    assert all(step["measuredMinutes"] is None for name, step in steps.items() if name != first.name)
 
 
 def test_without_timelines_nothing_is_measured(dev):
