@@ -9,7 +9,7 @@ STACK ?= dev
 STATE_DIR ?= $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 
-.PHONY: venv flink-venv test flink-test flink-bench app plan demo policy preflight up destroy e2e
+.PHONY: venv flink-venv test flink-test flink-bench app plan prices demo policy preflight up destroy e2e
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt app/requirements.txt
 	python3 -m venv $(VENV)
@@ -49,6 +49,13 @@ app: venv
 # Offline plan of a stack: resource tree, policy report, hourly cost and modeled deploy time (no cloud needed).
 plan: venv
 	$(PY) -m planner --stack $(STACK) $(if $(JSON),--json $(JSON))
+
+# Fill the UNKNOWN regional rates of planner/prices.yaml (for the stack's aws:region, or REGION=) from AWS's Price
+# List Query API and `confluent billing price list`: needs AWS credentials and `confluent login`; without them it
+# says which rates stay UNKNOWN and changes nothing. REFRESH=1 reads the filled rates again; STRICT=1 fails while
+# a rate stays UNKNOWN.
+prices: venv
+	$(PY) -m planner.update_prices --stack $(STACK) $(if $(REGION),--region $(REGION)) $(if $(REFRESH),--refresh) $(if $(STRICT),--strict)
 
 # The pipeline on this machine: the app on SQLite, flink/ on local Apache Flink fed by the app's change feed,
 # flags shown on the page at http://127.0.0.1:$(PORT)/. Ctrl-C stops everything it started.

@@ -47,6 +47,11 @@ class CreateTime:
         return self.basis == "missing"
 
 
+def _is_rate(value: Any) -> bool:
+    """A rate record ``{usd, source, taken}`` rather than a number or a map of variants."""
+    return isinstance(value, dict) and "usd" in value
+
+
 class Table:
     def __init__(self, data: dict[str, Any]):
         self.taken = str(data.get("taken", ""))
@@ -68,14 +73,16 @@ class Table:
         value: Any = entry.get("all_regions")
         if value is None:
             value = (entry.get("regions") or {}).get(region)
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not _is_rate(value):
             value = value.get(variant)
+        source, taken = entry["source"], str(entry.get("taken", self.taken))
+        if _is_rate(value):  # written by `make prices` (planner/update_prices.py): the rate carries its own source
+            source, taken, value = value["source"], str(value["taken"]), value["usd"]
         reason = ""
         if value is None:
             detail = f"{region}" + (f", {variant}" if variant else "")
             reason = f"{entry.get('unknown_reason', 'no sourced price')} [{detail}]"
-        return Price(price_id, entry["unit"], None if value is None else float(value), reason,
-                     entry["source"], str(entry.get("taken", self.taken)))
+        return Price(price_id, entry["unit"], None if value is None else float(value), reason, source, taken)
 
     def create_time(self, type_: str, name: str, oracle_instance_type: str | None = None) -> CreateTime:
         """The entry for a resource; an entry marked ``oracle_boot`` sums the boot steps for the instance type."""
