@@ -102,8 +102,7 @@ def _ec2_box_usage(code: str, region: str, instance_type: str) -> Query:
                                ("operation", "RunInstances")), "hour")
 
 
-def aws_queries(price_id: str, variant: str | None, region: str,
-                assumptions: dict[str, Any]) -> list[Query] | Unknown | None:
+def aws_queries(price_id: str, variant: str | None, region: str) -> list[Query] | Unknown | None:
     """The queries whose prices add up to a rate; None for a rate that is not an AWS regional one."""
     code = USAGE_TYPE_REGION_CODES.get(region)
     if code is None and price_id in _AWS_PRICE_IDS:
@@ -150,8 +149,7 @@ def aws_queries(price_id: str, variant: str | None, region: str,
 
 _AWS_PRICE_IDS = {"ec2_instance", "eks_auto_mode_compute", "nat_gateway", "nat_gateway_data", "ebs_gp3", "alb",
                   "alb_lcu", "redshift_node", "opensearch_instance", "opensearch_storage_gp3"}
-_VARIANT_PRICE_IDS = {"ec2_instance", "eks_auto_mode_compute", "redshift_node", "opensearch_instance",
-                      "confluent_cluster_ecku", "stream_governance", "connector"}
+_VARIANT_PRICE_IDS = {"ec2_instance", "eks_auto_mode_compute", "redshift_node", "opensearch_instance"}
 
 
 def get_product(client, query: Query) -> dict[str, Any] | None:
@@ -272,7 +270,7 @@ def wanted_rates(lines: Iterable[Any], table: Table, refresh: bool) -> list[Key]
     regional ones with ``refresh``; hand-sourced rates valid in all regions are never touched."""
     keys: dict[Key, None] = {}
     for line in lines:
-        price_id, _, rest = line.item.partition(" [")
+        price_id, _, rest = line.item.partition(" [")  # costs.estimate labels a line "<price id> [<variant>]"
         variant = rest[:-1] if rest else None
         entry = table.prices[price_id]
         if entry.get("all_regions") is not None or "regions" not in entry:
@@ -316,7 +314,7 @@ class Outcome:
     notes: list[str]  # one line per source that could not be asked
 
 
-def fetch(keys: list[Key], region: str, assumptions: dict[str, Any], pricing_client_factory: Callable[[], Any],
+def fetch(keys: list[Key], region: str, pricing_client_factory: Callable[[], Any],
           confluent: Callable[[str], list[dict[str, Any]] | Unknown], today: str) -> Outcome:
     outcome = Outcome({}, {}, {}, [])
     aws_keys = [key for key in keys if key[0] in _AWS_PRICE_IDS]
@@ -328,7 +326,7 @@ def fetch(keys: list[Key], region: str, assumptions: dict[str, Any], pricing_cli
     aws_blocked: str | None = None
     client = None
     for key in aws_keys:
-        queries = aws_queries(*key, region, assumptions)
+        queries = aws_queries(*key, region)
         if isinstance(queries, Unknown):
             outcome.unknown[key] = queries.reason
             continue
@@ -413,13 +411,16 @@ def update(path: Path, region: str, lines: Iterable[Any], pricing_client_factory
     table = Table.load(path)
     today = today or datetime.date.today().isoformat()
     keys = sorted(wanted_rates(lines, table, refresh), key=lambda key: (key[0], key[1] or ""))
-    outcome = fetch(keys, region, table.assumptions, pricing_client_factory, confluent, today)
+    outcome = fetch(keys, region, pricing_client_factory, confluent, today)
     changed = outcome.filled
     report(outcome, table, region, out)
     if changed:
         write_rates(path, region, changed)
-    print(f"{len(changed)} rate(s) written to {path}, {len(outcome.unknown)} left as they were, "
-          f"{len(outcome.failed)} failed" if keys else f"no rate to fill for {region}: nothing UNKNOWN", file=out)
+    if keys:
+        print(f"{len(changed)} rate(s) written to {path}, {len(outcome.unknown)} left as they were, "
+              f"{len(outcome.failed)} failed", file=out)
+    else:
+        print(f"no rate to fill for {region}: nothing UNKNOWN", file=out)
     return outcome
 
 
