@@ -139,6 +139,7 @@ flink = FlinkPool(
         organization_id=kafka.organization_id,
         environment_id=kafka.environment_id,
         environment_name=kafka.environment_name,
+        cluster_id=kafka.cluster_id,
         cluster_name=kafka.cluster_name,
         rest_endpoint=kafka.flink_rest_endpoint,
         api_key=kafka.flink_api_key,
@@ -188,7 +189,6 @@ sinks = SinkConnectors(
         service_account_id=kafka.sink_service_account_id,
         access=kafka.sink_acls,
         produced_topics=flink.produced_topics,
-        topic_drops=flink.drops,
         redshift_host=redshift.host,
         redshift_port=redshift.port,
         redshift_database=redshift.database,
@@ -237,6 +237,7 @@ pulumi.export("cdcConnectorId", cdc.connector_id)
 pulumi.export("cdcTopics", cdc.topics)
 pulumi.export("flinkComputePoolId", flink.compute_pool_id)
 pulumi.export("flinkStatementNames", flink.statement_names)
+pulumi.export("flinkMaterializedTables", list(flink.tables))
 pulumi.export("redshiftHost", redshift.host)
 pulumi.export("redshiftPort", redshift.port)
 pulumi.export("redshiftDatabase", redshift.database)

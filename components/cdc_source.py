@@ -6,6 +6,12 @@ its service account has its grants; depending on the grants also means destroy d
 before them. It writes ``<prefix>.<SCHEMA>.<TABLE>`` topics with Avro keys and values. A topic appears only
 once its table has a row, so the gate after it waits for whatever writes the first rows (the app's seeding
 Job) and then until both value schemas are registered, which is when Flink can see the tables.
+
+``tombstones.on.delete`` is off on purpose. Debezium connectors follow each delete event with a tombstone (the
+key and a null value) by default, which only serves log compaction of the topic; these topics are not compacted
+(they keep the change history Flink reads) and Flink reads the delete from the delete event itself (``op`` d, a
+DELETE of the row in the table's retract changelog). What Confluent's Debezium format does with a null value is
+not documented; with no tombstones the CDC tables never see one (the local feed writes none either).
 """
 from __future__ import annotations
 
@@ -21,7 +27,8 @@ from settings import ConfluentSettings
 TABLES = ("AUTH_USER", "USER_TRANSACTION")
 OUTPUT_FORMAT = "AVRO"
 # What the Flink SQL reads the CDC values as, unless its files state otherwise (see FlinkPool's
-# ``assumed_cdc_modes``): NUMBERs as DOUBLE, TIMESTAMPs as epoch milliseconds.
+# ``assumed_cdc_modes``): scaled or unbounded NUMBERs as DOUBLE (whole-number NUMBER(p) columns still arrive as
+# Avro int/long, see Confluent's XStream change-event docs), TIMESTAMPs as epoch milliseconds.
 DEFAULT_DECIMAL_HANDLING_MODE = "double"
 DEFAULT_TIME_PRECISION_MODE = "connect"
 DECIMAL_HANDLING_MODES = ("precise", "double", "string")
@@ -86,6 +93,7 @@ def connector_config(args: OracleCdcSourceArgs, connector_name: str) -> dict[str
         "decimal.handling.mode": args.decimal_handling_mode,
         "time.precision.mode": args.time_precision_mode,
         "snapshot.mode": "initial",
+        "tombstones.on.delete": "false",
         "tasks.max": "1",
     }
 

@@ -5,15 +5,19 @@
   the connector splits ``schema.table`` is not documented, so the table lands in the sink user's own schema
   through its ``search_path`` (components/redshift_sql/prepare_sink_user.sql) either way.
 - OpenSearch sink: ``flagged_user`` (keyed by account, so upserted: one document per account) and
-  ``flagged_transaction`` (append-only, so inserted), one index per topic named like the topic.
+  ``flagged_transaction`` (append-only, so inserted), one index per topic named like the topic. ``flagged_user``
+  is an upsert table: when its row is deleted (the customer was deleted) the topic carries a tombstone, a record
+  with the key and a null value, and the sink deletes that account's document (``behavior.on.null.values``
+  DELETE), so a deleted customer drops out of the dashboard as the table promises. The append-only topic never
+  carries a null value; IGNORE there.
 
 Both run as the sink service account, read Avro values through Schema Registry, log in to their targets
 as users of their own (limited to the Redshift schema, to the OpenSearch indexes) and keep those passwords
-in ``config_sensitive`` only. Each waits for the Flink statements that create its topics, the service
+in ``config_sensitive`` only. Each waits for the Flink materialized tables that create its topics, the service
 account's ACLs and its target (the Redshift schema and sink user; the OpenSearch domain, sink user and the
 index templates the dashboard import puts there); depending on them also means destroy deletes the
-connectors first. A connector is replaced whenever the statement that drops one of its topics is, i.e. when
-Flink rebuilds that topic from scratch, so it does not keep running against a topic that was deleted.
+connectors first, then the tables and their topics. A table evolves in place on the same topic, so a change in
+``flink/`` leaves the connectors as they are.
 """
 from __future__ import annotations
 
@@ -25,9 +29,11 @@ import pulumi_confluentcloud as confluentcloud
 
 INPUT_FORMAT = "AVRO"
 REDSHIFT_TOPICS = ("auth_user", "user_transaction")
-# topic (= index name) -> write method: UPSERT for a keyed (upsert) table, INSERT for an append-only one.
-OPENSEARCH_INDEXES = (("flagged_user", "UPSERT"), ("flagged_transaction", "INSERT"))
+# topic (= index name) -> (write method, behaviour on a null value): UPSERT and DELETE for a keyed (upsert) table,
+# whose deleted rows are tombstones; INSERT and IGNORE for an append-only one.
+OPENSEARCH_INDEXES = (("flagged_user", "UPSERT", "DELETE"), ("flagged_transaction", "INSERT", "IGNORE"))
 WRITE_METHODS = ("INSERT", "UPSERT")
+NULL_VALUE_BEHAVIOURS = ("IGNORE", "DELETE", "FAIL")
 REDSHIFT_BATCH_SIZE = 3000
 OPENSEARCH_BATCH_SIZE = 500  # demo volume: small batches keep the dashboard current
 MAX_OPENSEARCH_INDEXES = 5  # the connector's limit
@@ -40,8 +46,7 @@ class SinkConnectorsArgs:
     cluster_id: pulumi.Input[str]
     service_account_id: pulumi.Input[str]  # the sink service account
     access: Sequence[pulumi.Resource]  # its ACLs
-    produced_topics: Mapping[str, pulumi.Resource]  # topic -> the Flink statement that creates it
-    topic_drops: Mapping[str, pulumi.Resource]  # topic -> the Flink statement that drops it before a rebuild
+    produced_topics: Mapping[str, pulumi.Resource]  # topic -> the Flink materialized table that creates it
     redshift_host: pulumi.Input[str]
     redshift_port: pulumi.Input[int]
     redshift_database: pulumi.Input[str]
@@ -53,15 +58,15 @@ class SinkConnectorsArgs:
     opensearch_password: pulumi.Input[str]
     opensearch_ready: Sequence[pulumi.Resource]  # the domain, the index templates and the sink user
     redshift_topics: Sequence[str] = REDSHIFT_TOPICS
-    opensearch_indexes: Sequence[tuple[str, str]] = OPENSEARCH_INDEXES
+    opensearch_indexes: Sequence[tuple[str, str, str]] = OPENSEARCH_INDEXES
 
 
 def producers(topics: Sequence[str], produced: Mapping[str, pulumi.Resource], sink: str) -> list[pulumi.Resource]:
-    """The Flink statements creating ``topics``; a topic no statement creates is a clear error."""
+    """The Flink tables creating ``topics``; a topic no file in flink/ creates is a clear error."""
     missing = [topic for topic in topics if topic not in produced]
     if missing:
         raise ValueError(
-            f"{sink} sink: no statement in flink/ creates topic(s) {', '.join(missing)}; "
+            f"{sink} sink: no file in flink/ creates topic(s) {', '.join(missing)}; "
             f"Flink creates {', '.join(sorted(produced)) or 'none'}"
         )
     return [produced[topic] for topic in topics]
@@ -101,7 +106,7 @@ def opensearch_config(args: SinkConnectorsArgs, name: str) -> dict[str, pulumi.I
         raise ValueError(f"OpenSearch sink: expected 1 to {MAX_OPENSEARCH_INDEXES} indexes, got {len(indexes)}")
     config: dict[str, pulumi.Input[str]] = {
         "connector.class": "OpenSearchSink",
-        **common_config(name, args.service_account_id, [topic for topic, _ in indexes]),
+        **common_config(name, args.service_account_id, [topic for topic, *_ in indexes]),
         # flagged_user is keyed by account (an Avro key): UPSERT uses the key as the document id.
         "input.key.format": INPUT_FORMAT,
         "instance.url": pulumi.Output.concat("https://", args.opensearch_endpoint),
@@ -110,14 +115,17 @@ def opensearch_config(args: SinkConnectorsArgs, name: str) -> dict[str, pulumi.I
         "opensearch.ssl.enabled": "true",
         "indexes.num": str(len(indexes)),
     }
-    for number, (topic, method) in enumerate(indexes, start=1):
+    for number, (topic, method, on_null) in enumerate(indexes, start=1):
         if method not in WRITE_METHODS:
             raise ValueError(f"OpenSearch sink index {topic}: write method {method!r}, expected INSERT or UPSERT")
+        if on_null not in NULL_VALUE_BEHAVIOURS:
+            raise ValueError(f"OpenSearch sink index {topic}: behavior on null values {on_null!r}, expected one of "
+                             f"{', '.join(NULL_VALUE_BEHAVIOURS)}")
         config.update(
             {
                 f"index{number}.name": topic,
                 f"index{number}.topic": topic,
-                f"index{number}.behavior.on.null.values": "IGNORE",
+                f"index{number}.behavior.on.null.values": on_null,
                 f"index{number}.batch.size": str(OPENSEARCH_BATCH_SIZE),
                 f"index{number}.write.method": method,
             }
@@ -132,11 +140,10 @@ class SinkConnectors(pulumi.ComponentResource):
     def __init__(self, name: str, args: SinkConnectorsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("fraud:sinks:SinkConnectors", name, None, opts)
         redshift_producers = producers(args.redshift_topics, args.produced_topics, "Redshift")
-        opensearch_topics = [topic for topic, _ in args.opensearch_indexes]
+        opensearch_topics = [topic for topic, *_ in args.opensearch_indexes]
         opensearch_producers = producers(opensearch_topics, args.produced_topics, "OpenSearch")
 
-        def connector(role: str, config: dict, sensitive: dict, after: list[pulumi.Resource],
-                      topics: Sequence[str]) -> confluentcloud.Connector:
+        def connector(role: str, config: dict, sensitive: dict, after: list[pulumi.Resource]) -> confluentcloud.Connector:
             return confluentcloud.Connector(
                 f"{name}-{role}",
                 environment=confluentcloud.ConnectorEnvironmentArgs(id=args.environment_id),
@@ -148,7 +155,6 @@ class SinkConnectors(pulumi.ComponentResource):
                     depends_on=[*after, *args.access],
                     # A connector's name cannot change, so a replacement must remove the old one first.
                     delete_before_replace=True,
-                    replace_with=producers(topics, args.topic_drops, sink=role),
                 ),
             )
 
@@ -157,14 +163,12 @@ class SinkConnectors(pulumi.ComponentResource):
             redshift_config(args, f"{args.display_prefix}-redshift-sink"),
             {"aws.redshift.password": pulumi.Output.secret(args.redshift_password)},
             [*redshift_producers, *args.redshift_ready],
-            args.redshift_topics,
         )
         self.opensearch_connector = connector(
             "opensearch",
             opensearch_config(args, f"{args.display_prefix}-opensearch-sink"),
             {"connection.password": pulumi.Output.secret(args.opensearch_password)},
             [*opensearch_producers, *args.opensearch_ready],
-            opensearch_topics,
         )
         self.register_outputs(
             {"redshift_connector_id": self.redshift_connector.id, "opensearch_connector_id": self.opensearch_connector.id}

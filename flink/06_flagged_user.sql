@@ -2,8 +2,13 @@
 -- including each new one) total more than 1000.00 or number more than 10, with the customer's name and
 -- email. Each transaction is aggregated over its own trailing 10-minute range once the watermark passes
 -- it; the account's newest flag wins. Only inserts and snapshot rows count (updates and deletes are not
--- new transactions). A deleted customer drops out. Keyed and compacted: consumers upsert by account_id.
-CREATE TABLE flagged_user (
+-- new transactions). The customer comes from the CDC table itself, whose changelog keeps its current row:
+-- a renamed customer's flag follows, a deleted customer's flag is deleted (a tombstone on the topic).
+-- Keyed and compacted: consumers upsert by account_id, which is NOT NULL because ACCOUNT_ID is a NOT NULL
+-- column of USER_TRANSACTION (a key column must be, see flink/README.md), and which is unique in the result
+-- because each side of the join is unique per account (the newest flag; the customer's one live row), so the
+-- table's key is the query's own key and Flink needs no conflict resolution for it.
+CREATE OR ALTER MATERIALIZED TABLE flagged_user (
   PRIMARY KEY (account_id) NOT ENFORCED
 )
 DISTRIBUTED BY (account_id) INTO 1 BUCKETS
@@ -13,6 +18,7 @@ WITH (
   'value.format' = 'avro-registry',
   'value.fields-include' = 'all'
 )
+START_MODE = FROM_BEGINNING
 AS SELECT
   f.account_id,
   u.username,
@@ -40,7 +46,7 @@ FROM (
           SUM(amount) OVER last_window AS total_amount,
           COUNT(*) OVER last_window AS transaction_count
         FROM user_transaction
-        WHERE cdc_op IN ('c', 'r')
+        WHERE cdc_op = 'INSERT'
         WINDOW last_window AS (
           PARTITION BY account_id ORDER BY received_at
           RANGE BETWEEN INTERVAL '10' MINUTE PRECEDING AND CURRENT ROW
@@ -54,9 +60,13 @@ FROM (
 JOIN (
   SELECT id, username, first_name, last_name, email
   FROM (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY id ORDER BY changed_at DESC) AS newest
-    FROM auth_user
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY id ORDER BY id) AS row_of_id
+    FROM (
+      SELECT CAST(ID AS BIGINT) AS id, USERNAME AS username, FIRST_NAME AS first_name, LAST_NAME AS last_name,
+        EMAIL AS email
+      FROM `fd.SAMPLE.AUTH_USER`
+    )
   )
-  WHERE newest = 1 AND cdc_op <> 'd'
+  WHERE row_of_id = 1
 ) AS u
-ON f.account_id = u.id;
+  ON f.account_id = u.id;

@@ -1,9 +1,12 @@
 """The CDC records the Oracle XStream source connector writes, as the local runner reads and checks them.
 
-Connector modes assumed (as the statement files state): decimal.handling.mode=double, so every NUMBER is a
-DOUBLE; time.precision.mode=connect, so a TIMESTAMP is an Avro long with the timestamp-millis logical type,
-which Confluent Cloud Flink reads as TIMESTAMP_LTZ(3). In the local JSON envelopes such a field is the same
-long: epoch milliseconds. Values are Debezium envelopes: before, after, source, op (c, r, u, d), ts_ms.
+Connector modes assumed (as the statement files state): decimal.handling.mode=double, so a scaled NUMBER (AMOUNT,
+NUMBER(12,2)) is a DOUBLE, while whole-number NUMBER(p) columns (the ids and flags) arrive as Avro int/long as
+Confluent's XStream change-event docs show; ``WHOLE_NUMBER_TYPES`` lets a run declare them BIGINT (the default)
+or DOUBLE, and the SQL must work with both. time.precision.mode=connect: a TIMESTAMP is an Avro long with the
+timestamp-millis logical type, which Confluent Cloud Flink reads as TIMESTAMP_LTZ(3); in the local JSON envelopes
+it is the same long, epoch milliseconds. Values are Debezium envelopes: before, after, source, op (c, r, u, d),
+ts_ms; an update carries the row before it (the captured tables log all columns), a delete only ``before``.
 
 ``FeedBuilder`` makes envelopes from the app's scenario generators; ``validate`` names what is wrong with a
 record (its table, position and field) so that the runner can report it instead of feeding it to Flink.
@@ -19,20 +22,23 @@ from pathlib import Path
 
 TOPIC_PREFIX, SCHEMA = "fd", "SAMPLE"
 TIMESTAMP = "TIMESTAMP_LTZ(3)"
+WHOLE = "WHOLE"  # a whole-number NUMBER(p): BIGINT or DOUBLE, as the run declares
+WHOLE_NUMBER_TYPES = ("BIGINT", "DOUBLE")
 
 # Column -> Flink type of the connector's value schema (upper-case Oracle names, see FACTS.md).
 COLUMNS: dict[str, dict[str, str]] = {
     "AUTH_USER": {
-        "ID": "DOUBLE", "PASSWORD": "STRING", "LAST_LOGIN": TIMESTAMP, "IS_SUPERUSER": "DOUBLE",
+        "ID": WHOLE, "PASSWORD": "STRING", "LAST_LOGIN": TIMESTAMP, "IS_SUPERUSER": WHOLE,
         "USERNAME": "STRING", "FIRST_NAME": "STRING", "LAST_NAME": "STRING", "EMAIL": "STRING",
-        "IS_STAFF": "DOUBLE", "IS_ACTIVE": "DOUBLE", "DATE_JOINED": TIMESTAMP,
+        "IS_STAFF": WHOLE, "IS_ACTIVE": WHOLE, "DATE_JOINED": TIMESTAMP,
     },
     "USER_TRANSACTION": {
-        "ID": "DOUBLE", "AMOUNT": "DOUBLE", "RECEIVED_AT": TIMESTAMP, "IP_ADDRESS": "STRING", "ACCOUNT_ID": "DOUBLE",
+        "ID": WHOLE, "AMOUNT": "DOUBLE", "RECEIVED_AT": TIMESTAMP, "IP_ADDRESS": "STRING", "ACCOUNT_ID": WHOLE,
     },
 }
-# NOT NULL columns (Django on Oracle stores '' as NULL, so names and email may be null; the password hash is
-# not needed downstream and the app's local feed leaves it out).
+# NOT NULL columns, NOT NULL in the inferred tables too (a non-optional Avro field is a NOT NULL column). Django
+# on Oracle stores '' as NULL, so names and email may be null; the password hash is not needed downstream and
+# the app's local feed leaves it out.
 REQUIRED = {
     "AUTH_USER": {"ID", "USERNAME", "IS_SUPERUSER", "IS_STAFF", "IS_ACTIVE", "DATE_JOINED"},
     "USER_TRANSACTION": {"ID", "AMOUNT", "RECEIVED_AT", "IP_ADDRESS", "ACCOUNT_ID"},
@@ -62,10 +68,21 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _check_row(table: str, name: str, row) -> list[str]:
+def _is_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def column_types(table: str, whole_numbers: str) -> dict[str, str]:
+    """The table's columns with whole-number columns typed ``whole_numbers`` (BIGINT or DOUBLE)."""
+    if whole_numbers not in WHOLE_NUMBER_TYPES:
+        raise ValueError(f"whole_numbers: expected one of {', '.join(WHOLE_NUMBER_TYPES)}, got {whole_numbers!r}")
+    return {column: whole_numbers if kind == WHOLE else kind for column, kind in COLUMNS[table].items()}
+
+
+def _check_row(table: str, name: str, row, whole_numbers: str) -> list[str]:
     if not isinstance(row, Mapping):
         return [f"{name}: expected an object with the {table} columns, got {type(row).__name__}"]
-    columns = COLUMNS[table]
+    columns = column_types(table, whole_numbers)
     problems = [f"{name}.{key}: unexpected column; expected some of {', '.join(columns)}" for key in row if key not in columns]
     for column, kind in columns.items():
         value = row.get(column)
@@ -76,12 +93,14 @@ def _check_row(table: str, name: str, row) -> list[str]:
             problems.append(f"{name}.{column}: expected a string, got {value!r}")
         elif kind == "DOUBLE" and not _is_number(value):
             problems.append(f"{name}.{column}: expected a number (decimal.handling.mode=double), got {value!r}")
-        elif kind == TIMESTAMP and not (isinstance(value, int) and not isinstance(value, bool)):
+        elif kind == "BIGINT" and not _is_integer(value):
+            problems.append(f"{name}.{column}: expected a whole number (NUMBER(p) as Avro int/long), got {value!r}")
+        elif kind == TIMESTAMP and not _is_integer(value):
             problems.append(f"{name}.{column}: expected epoch milliseconds (time.precision.mode=connect), got {value!r}")
     return problems
 
 
-def validate(table: str, record) -> tuple[dict | None, list[str]]:
+def validate(table: str, record, whole_numbers: str = "BIGINT") -> tuple[dict | None, list[str]]:
     """The envelope as a dict and no problems, or None and what is wrong (a raw str is parsed as JSON first)."""
     if isinstance(record, (str, bytes)):
         try:
@@ -102,16 +121,19 @@ def validate(table: str, record) -> tuple[dict | None, list[str]]:
     if op == "d":
         if after is not None:
             problems.append("after: a delete carries no after image")
-        problems += _check_row(table, "before", before)
+        problems += _check_row(table, "before", before, whole_numbers)
+    elif op == "u":
+        problems += _check_row(table, "after", after, whole_numbers)
+        problems += _check_row(table, "before", before, whole_numbers)  # all columns are logged: the old row
     elif op in OPERATIONS:
-        problems += _check_row(table, "after", after)
+        problems += _check_row(table, "after", after, whole_numbers)
         if before is not None:
-            problems += _check_row(table, "before", before)
+            problems.append("before: an insert or snapshot row carries no before image")
     return (None, problems) if problems else (dict(record), [])
 
 
-def write_feed(directory: Path, records: Mapping[str, Sequence],
-               error_targets: Mapping[str, str | None]) -> tuple[dict[str, int], list[RecordError]]:
+def write_feed(directory: Path, records: Mapping[str, Sequence], error_targets: Mapping[str, str | None],
+               whole_numbers: str = "BIGINT") -> tuple[dict[str, int], list[RecordError]]:
     """Valid envelopes as JSON lines in ``directory/<TABLE>/`` (counted per table); the others as errors."""
     unknown = set(records) - set(COLUMNS)
     if unknown:
@@ -123,7 +145,7 @@ def write_feed(directory: Path, records: Mapping[str, Sequence],
         target.mkdir(parents=True, exist_ok=True)
         lines = []
         for position, record in enumerate(records.get(table, ())):
-            envelope, problems = validate(table, record)
+            envelope, problems = validate(table, record, whole_numbers)
             if problems:
                 errors.append(RecordError(table, position, "; ".join(problems), error_targets.get(table)))
             else:
@@ -143,23 +165,30 @@ def envelope(table: str, op: str, row: dict, ts_ms: int, before: dict | None = N
 
 @dataclass
 class FeedBuilder:
-    """CDC records for users and their transactions, with increasing ids; times are epoch milliseconds."""
+    """CDC records for users and their transactions, with increasing ids; times are epoch milliseconds.
+
+    Whole-number columns are written as ``whole_numbers`` says: BIGINT as JSON integers, DOUBLE as JSON floats.
+    """
 
     records: dict[str, list] = field(default_factory=lambda: {table: [] for table in COLUMNS})
     next_ids: dict[str, int] = field(default_factory=lambda: {table: 1 for table in COLUMNS})
+    whole_numbers: str = "BIGINT"
 
-    def _id(self, table: str) -> int:
+    def _whole(self, value: int) -> int | float:
+        return float(value) if self.whole_numbers == "DOUBLE" else int(value)
+
+    def _id(self, table: str) -> int | float:
         value = self.next_ids[table]
         self.next_ids[table] += 1
-        return value
+        return self._whole(value)
 
     def user(self, at_ms: int, username: str | None = None, op: str = "c") -> dict:
         user_id = self._id("AUTH_USER")
-        name = username or f"customer{user_id}"
+        name = username or f"customer{int(user_id)}"
         row = {
-            "ID": float(user_id), "USERNAME": name, "FIRST_NAME": name.capitalize(), "LAST_NAME": "Example",
-            "EMAIL": f"{name}@example.com", "IS_STAFF": 0.0, "IS_ACTIVE": 1.0, "IS_SUPERUSER": 0.0,
-            "DATE_JOINED": at_ms, "LAST_LOGIN": None,
+            "ID": user_id, "USERNAME": name, "FIRST_NAME": name.capitalize(), "LAST_NAME": "Example",
+            "EMAIL": f"{name}@example.com", "IS_STAFF": self._whole(0), "IS_ACTIVE": self._whole(1),
+            "IS_SUPERUSER": self._whole(0), "DATE_JOINED": at_ms, "LAST_LOGIN": None,
         }
         self.records["AUTH_USER"].append(envelope("AUTH_USER", op, row, at_ms))
         return row
@@ -174,7 +203,7 @@ class FeedBuilder:
 
     def transaction(self, account: Mapping, amount: Decimal | float, ip_address: str, received_ms: int,
                     op: str = "c", captured_ms: int | None = None) -> dict:
-        row = {"ID": float(self._id("USER_TRANSACTION")), "AMOUNT": float(amount), "RECEIVED_AT": received_ms,
+        row = {"ID": self._id("USER_TRANSACTION"), "AMOUNT": float(amount), "RECEIVED_AT": received_ms,
                "IP_ADDRESS": ip_address, "ACCOUNT_ID": account["ID"]}
         self.records["USER_TRANSACTION"].append(envelope("USER_TRANSACTION", op, row, captured_ms or received_ms))
         return row

@@ -7,9 +7,11 @@ Bounded use (tests)::
     result.errors                                # records that were not fed, with table, position and reason
 
 Each run writes the valid envelopes as JSON files, declares the CDC sources over them and applies the statement
-files by the rules in ``flink_local.sql``. Every requested table is collected by its own job; the jobs run at the
-same time and end with their bounded input. ``start`` runs the same pipeline on a directory that keeps receiving
-files (as the app's LOCAL_CDC_FEED does) and hands out the changes as they come, for the benchmark.
+files by the rules in ``flink_local.sql``: each materialized table is created in Flink's catalog and its query
+planned into it, so Flink's own checks apply, and downstream reads follow the rows as they are produced. Every
+requested table is collected by its own job; the jobs run at the same time and end with their bounded input.
+``start`` runs the same pipeline on a directory that keeps receiving files (as the app's LOCAL_CDC_FEED does) and
+hands out the changes as they come, for the benchmark and the demo.
 """
 from __future__ import annotations
 
@@ -23,8 +25,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flink_local.cdc import COLUMNS, TIMESTAMP, RecordError, topic, write_feed
-from flink_local.sql import FLINK_DIR, LocalRewriteError, SourceOptions, TableAsQuery, check_source_options, load_steps
+from flink_local.cdc import COLUMNS, REQUIRED, TIMESTAMP, RecordError, column_types, topic, write_feed
+from flink_local.sql import (
+    FLINK_DIR,
+    SESSION_OPTIONS,
+    AlterOptions,
+    LocalFlinkError,
+    LocalRewriteError,
+    MaterializedTable,
+    check_source_options,
+    load_steps,
+    local_table,
+)
 
 RESULT_TABLES = ("flagged_user", "flagged_transaction")
 
@@ -61,19 +73,30 @@ def _java_available() -> None:
 class LocalFlink:
     """The statements of one SQL directory, ready to run on local Flink."""
 
-    def __init__(self, sql_dir: Path = FLINK_DIR, parallelism: int = 1, idle_timeout: str = "1 s"):
+    def __init__(self, sql_dir: Path = FLINK_DIR, parallelism: int = 1, idle_timeout: str = "1 s",
+                 whole_numbers: str = "BIGINT"):
         self.steps = load_steps(sql_dir)
-        self.parallelism, self.idle_timeout = parallelism, idle_timeout
+        self.parallelism, self.idle_timeout, self.whole_numbers = parallelism, idle_timeout, whole_numbers
+        for table in COLUMNS:
+            column_types(table, whole_numbers)  # checks the value
+        settings: dict[str, tuple[str, str]] = {}
+        for step in self.steps:
+            for key, value in step.session_options.items():
+                if settings.get(key, (value,))[0] != value:
+                    raise LocalRewriteError(f"flink/{step.file} sets {key} = '{value}' but flink/{settings[key][1]} "
+                                            f"sets '{settings[key][0]}': the local run has one value per option")
+                settings[key] = (value, step.file)
+        self.session = {SESSION_OPTIONS[key]: value for key, (value, _) in settings.items()}
         # Rule 2: per CDC table, fail on a malformed record (Confluent's default) or report it under the DLQ name.
         self.error_mode = {table: "fail" for table in COLUMNS}
         self.error_target: dict[str, str | None] = {table: None for table in COLUMNS}
         for step in self.steps:
-            if isinstance(step, SourceOptions):
+            if isinstance(step, AlterOptions):
                 check_source_options(step, {topic(table) for table in COLUMNS})
                 table = step.table.rsplit(".", 1)[-1]
                 self.error_mode[table] = step.options.get("error-handling.mode", self.error_mode[table])
                 self.error_target[table] = step.options.get("error-handling.log.target", self.error_target[table])
-        self.tables = {step.table: step for step in self.steps if isinstance(step, TableAsQuery)}
+        self.tables = {step.table: step for step in self.steps if isinstance(step, MaterializedTable)}
 
     # -- bounded runs -------------------------------------------------------------------------------------------
 
@@ -81,11 +104,11 @@ class LocalFlink:
         """Feed ``records`` (envelopes as dicts, or raw JSON text) and collect ``tables`` once the input ends."""
         with tempfile.TemporaryDirectory(prefix="flink-local-") as workdir:
             feed = Path(workdir) / "feed"
-            fed, errors = write_feed(feed, records, self.error_target)
+            fed, errors = write_feed(feed, records, self.error_target, self.whole_numbers)
             fatal = [error for error in errors if self.error_mode[error.table] != "log"]
             if fatal:
                 raise MalformedRecordsError(fatal)
-            t_env = self._pipeline(feed, monitor_interval=None)
+            t_env = self._pipeline(feed, Path(workdir) / "tables", monitor_interval=None)
             results = [(name, self._collect_table(t_env, name).execute()) for name in tables]
             collected = {name: self._materialize(name, self._changes(result)) for name, result in results}
         return RunResult(collected, errors, fed)
@@ -114,8 +137,9 @@ class LocalFlink:
         """Run on ``feed/<TABLE>/`` as files keep arriving; returns table -> (iterator of Change, job client).
 
         Files must appear whole (write under a name starting with '.', then rename): the source skips hidden files.
+        The materialized tables' catalog entries point at ``<feed>/.tables`` (nothing is written there).
         """
-        t_env = self._pipeline(Path(feed), monitor_interval)
+        t_env = self._pipeline(Path(feed), Path(feed) / ".tables", monitor_interval)
         running = {}
         for name in tables:
             result = self._collect_table(t_env, name).execute()
@@ -124,10 +148,10 @@ class LocalFlink:
 
     # -- the pipeline ---------------------------------------------------------------------------------------------
 
-    def _pipeline(self, feed: Path, monitor_interval: str | None):
+    def _pipeline(self, feed: Path, tables_dir: Path, monitor_interval: str | None):
         _java_available()
         from pyflink.datastream import StreamExecutionEnvironment
-        from pyflink.table import EnvironmentSettings, Schema, StreamTableEnvironment
+        from pyflink.table import EnvironmentSettings, StreamTableEnvironment
 
         env = StreamExecutionEnvironment.get_execution_environment()
         env.set_parallelism(self.parallelism)
@@ -135,47 +159,58 @@ class LocalFlink:
         config = t_env.get_config()
         config.set("table.local-time-zone", "UTC")
         config.set("table.exec.source.idle-timeout", self.idle_timeout)
+        for key, value in self.session.items():
+            config.set(key, value)
         for table in COLUMNS:
             self._declare_source(t_env, feed / table, table, monitor_interval)
         for step in self.steps:
-            if isinstance(step, TableAsQuery):
-                view = t_env.sql_query(step.query)
-                if step.watermark:
-                    column, expression = step.watermark
-                    # A view cannot declare a watermark; a round trip through a DataStream can (same job, no copy).
-                    view = t_env.from_data_stream(
-                        t_env.to_data_stream(view), Schema.new_builder().watermark(column, expression).build()
-                    )
-                if step.options.get("changelog.mode") == "append":
-                    _require_insert_only(step, view)
-                t_env.create_temporary_view(step.table, view)
+            if isinstance(step, MaterializedTable):
+                self._create_table(t_env, step, tables_dir)
         return t_env
 
-    @staticmethod
-    def _declare_source(t_env, path: Path, table: str, monitor_interval: str | None) -> None:
-        """Rule 1 of flink_local.sql: the CDC topic's table over JSON envelopes, typed as Confluent infers it."""
+    def _declare_source(self, t_env, path: Path, table: str, monitor_interval: str | None) -> None:
+        """Rule 1 of flink_local.sql: the CDC topic's table, as Confluent infers it, over Debezium JSON envelopes."""
         path.mkdir(parents=True, exist_ok=True)
-        columns = COLUMNS[table]
-        raw_type = ", ".join(f"`{name}` {'BIGINT' if kind == TIMESTAMP else kind}" for name, kind in columns.items())
-        row_type = ", ".join(f"`{name}` {kind}" for name, kind in columns.items())
+        columns = column_types(table, self.whole_numbers)
+
+        def declared(name: str, kind: str) -> str:
+            return f"`{name}` {'BIGINT' if kind == TIMESTAMP else kind}{' NOT NULL' if name in REQUIRED[table] else ''}"
+
         monitor = f", 'source.monitor-interval' = '{monitor_interval}'" if monitor_interval else ""
-        raw = f"`{topic(table)}__json`"
+        changes = f"`{topic(table)}__changes`"
         t_env.execute_sql(
-            f"CREATE TEMPORARY TABLE {raw} (`before` ROW<{raw_type}>, `after` ROW<{raw_type}>, `op` STRING, "
-            f"`ts_ms` BIGINT) WITH ('connector' = 'filesystem', 'path' = '{path.as_posix()}', 'format' = 'json'{monitor})"
+            f"CREATE TEMPORARY TABLE {changes} ({', '.join(declared(n, k) for n, k in columns.items())}) WITH ("
+            f"'connector' = 'filesystem', 'path' = '{path.as_posix()}', 'format' = 'debezium-json'{monitor})"
         )
-
-        def image(column: str) -> str:
-            fields = ", ".join(
-                f"TO_TIMESTAMP_LTZ(`{column}`.`{name}`, 3)" if kind == TIMESTAMP else f"`{column}`.`{name}`"
-                for name, kind in columns.items()
-            )
-            return f"CASE WHEN `{column}` IS NULL THEN NULL ELSE CAST(ROW({fields}) AS ROW<{row_type}>) END AS `{column}`"
-
-        t_env.execute_sql(
-            f"CREATE TEMPORARY VIEW `{topic(table)}` AS SELECT {image('before')}, {image('after')}, `op`, `ts_ms`, "
-            f"TO_TIMESTAMP_LTZ(`ts_ms`, 3) AS `$rowtime` FROM {raw}"
+        typed = ", ".join(
+            f"TO_TIMESTAMP_LTZ(`{name}`, 3) AS `{name}`" if kind == TIMESTAMP else f"`{name}`"
+            for name, kind in columns.items()
         )
+        t_env.execute_sql(f"CREATE TEMPORARY VIEW `{topic(table)}` AS SELECT {typed} FROM {changes}")
+
+    def _create_table(self, t_env, step: MaterializedTable, tables_dir: Path) -> None:
+        """Rules 3 and 4: the table in Flink's catalog, its query planned into it, and the view downstream reads."""
+        from pyflink.table import ChangelogMode, Schema
+
+        local = local_table(step, tables_dir)
+        with flink_errors(step):
+            t_env.execute_sql(local.create_sql)
+            t_env.explain_sql(local.insert_sql)
+            rows = t_env.sql_query(step.query)
+            schema = Schema.new_builder().from_resolved_schema(rows.get_resolved_schema())
+            if step.watermark:
+                schema = schema.watermark(*step.watermark)
+            if local.changelog_mode == "upsert":
+                schema = schema.primary_key(*step.primary_key) if step.primary_key else schema
+                keyed = schema.build()
+                # Upsert mode drops UPDATE_BEFORE: readers see what an upsert topic holds.
+                rows = t_env.from_changelog_stream(
+                    t_env.to_changelog_stream(rows, keyed, ChangelogMode.upsert()), keyed, ChangelogMode.upsert()
+                )
+            elif step.watermark:
+                # A view cannot declare a watermark; a round trip through a DataStream can (same job, no copy).
+                rows = t_env.from_data_stream(t_env.to_data_stream(rows), schema.build())
+            t_env.create_temporary_view(f"`{step.table}`", rows)
 
     @staticmethod
     def _collect_table(t_env, name: str):
@@ -202,15 +237,30 @@ class LocalFlink:
                 yield Change(str(row.get_row_kind()), values, time.time())
 
 
-def _require_insert_only(step: TableAsQuery, view) -> None:
-    """'changelog.mode' = 'append': Confluent rejects a query that produces updates; so does the local run."""
-    from pyflink.table import ExplainDetail
+class flink_errors:
+    """Re-raise what Flink refuses as ``LocalFlinkError`` naming the file and the table (Flink's message kept)."""
 
-    plan = view.explain(ExplainDetail.CHANGELOG_MODE)
-    optimized = plan.split("== Optimized Physical Plan ==", 1)[1].strip().splitlines()[0]
-    mode = re.search(r"changelogMode=\[([^\]]*)\]", optimized)
-    if mode is None or mode.group(1) != "I":
-        raise LocalRewriteError(
-            f"flink/{step.file}: {step.table} is declared 'changelog.mode' = 'append' but its query produces "
-            f"[{mode.group(1) if mode else '?'}] changes"
-        )
+    def __init__(self, step: MaterializedTable):
+        self.step = step
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if error is None or isinstance(error, LocalRewriteError):
+            return False
+        from py4j.protocol import Py4JJavaError
+        from pyflink.util.exceptions import JavaException
+
+        if not isinstance(error, (Py4JJavaError, JavaException)):
+            return False
+        raise LocalFlinkError(f"flink/{self.step.file}: table {self.step.table}: {flink_message(error)}") from error
+
+
+def flink_message(error: Exception) -> str:
+    """The innermost Flink message of a Java exception chain (what Flink says, not where)."""
+    text = str(error)
+    messages = [line.split(": ", 1)[1].strip() for line in text.splitlines()
+                if re.match(r"\s*(Caused by: )?[\w.$]+(Exception|Error): ", line)]
+    messages = [message for message in messages if not message.startswith("Could not execute")]
+    return messages[-1] if messages else text.strip().splitlines()[0]

@@ -1,219 +1,78 @@
 """The statement files of ``flink/`` as local steps: the rewrite rules, in one place.
 
-The files are Confluent Cloud Flink SQL and are deployed verbatim. Locally only what has no Apache Flink
-counterpart is replaced, by these rules (anything else is an error naming the file, never a silent change):
+The files are Confluent Cloud Flink SQL and are deployed verbatim. Apache Flink 2.3 parses and validates the same
+``CREATE OR ALTER MATERIALIZED TABLE`` statements (columns, primary key, watermark, ``START_MODE``) and runs the same
+queries (``TO_CHANGELOG`` included), so locally only what has no Apache Flink counterpart is replaced, by these
+rules (anything else is an error naming the file, never a silent change):
 
-1. CDC source tables. Confluent infers ```fd.SAMPLE.<TABLE>``` from the topic and its Avro schema; locally the
-   runner declares it (see ``cdc``): a ``filesystem`` table reading JSON envelopes, viewed with the types Confluent
-   derives (timestamp-millis -> TIMESTAMP_LTZ(3)) and with ``$rowtime`` (the Kafka record time) taken from ts_ms.
-2. ``ALTER TABLE <cdc table> SET (...)`` only sets Kafka/Schema Registry options. Locally the options must be ones
-   the local source already behaves like ('value.format' = 'avro-registry': the raw envelope, 'changelog.mode' =
-   'append', 'error-handling.mode' = 'log' with a 'error-handling.log.target'), so the step only records the
+1. CDC source tables. Confluent infers ```fd.SAMPLE.<TABLE>``` from the topic and its Debezium Avro schema; locally
+   the runner declares it: a ``filesystem`` table in Flink's ``debezium-json`` format over the same envelopes (as
+   JSON), so it has the same shape as Confluent's documented interpretation: the after-image columns, NOT NULL
+   where the column is, and a retract changelog (c and r are INSERTs, u an UPDATE_BEFORE/UPDATE_AFTER pair, d a
+   DELETE). A view over it reads the epoch-millisecond TIMESTAMP columns as TIMESTAMP_LTZ(3), as Confluent does
+   with Avro's timestamp-millis. Confluent's system column ``$rowtime`` is not modelled (the files do not use it).
+2. ``ALTER TABLE <cdc table> SET (...)`` only sets Kafka/Schema Registry options. Locally the options must be those
+   the local source already behaves like ('value.format' = 'avro-debezium-registry', 'changelog.mode' = 'retract',
+   'error-handling.mode' 'log' or 'fail' with a 'error-handling.log.target'), so the step only records the
    error-handling mode: with 'log' a malformed record is reported under the target's name, otherwise it fails the run.
-3. ``CREATE TABLE <name> [(<watermark> | <primary key>)] [DISTRIBUTED BY ...] [WITH (...)] AS <query>`` creates a
-   Kafka topic in Confluent. Locally <name> becomes a view over <query>; a declared WATERMARK is applied to that
-   view (as the topic's table has it), a declared PRIMARY KEY is the key the collected changelog is upserted by.
-   DISTRIBUTED BY and the WITH options are Kafka topic settings and have no local effect, except that
-   'changelog.mode' = 'append' requires an insert-only query and 'upsert' a primary key (as Confluent does).
+3. ``CREATE OR ALTER MATERIALIZED TABLE``: the statement runs in Flink as written, except that its WITH options (Kafka
+   topic settings: 'changelog.mode', 'value.format', 'kafka.*', ...) become a local ``filesystem`` backing that keeps
+   Flink's own changelog check, and ``DISTRIBUTED BY`` (Kafka partitions, which a file sink cannot have: Flink says
+   so) is left out. 'changelog.mode' (default: 'upsert' with a PRIMARY KEY, else 'append', as in Confluent) picks the
+   backing format: 'append' -> 'json', which refuses updating input; 'upsert' and 'retract' -> 'debezium-json'. The
+   table is created in Flink's catalog with its declared columns, key and watermark, and its query is planned into
+   it (``INSERT INTO``, explained, not run): Flink rejects a nullable key, a watermark on a column that is not a
+   time attribute and an append table fed by an updating query there.
+4. Reading a materialized table. Downstream statements (and the runner's collectors) read a temporary view of the
+   same name that shadows the catalog table (Flink lets temporary objects shadow permanent ones), so rows flow as
+   they are produced rather than through files. The view carries what the topic's table has: the declared
+   watermark, and for 'upsert' an upsert changelog keyed by the PRIMARY KEY, which Flink refuses without a key
+   ("... produces a changelog stream that contains UPDATE_AFTER but no UPDATE_BEFORE. This requires defining a
+   primary key constraint on the table.").
+5. ``START_MODE`` has no local effect: every local run is a first creation and reads the feed from its start, which
+   is what RESUME_OR_FROM_BEGINNING and FROM_BEGINNING do on creation.
+6. ``SET 'sql.state-ttl' = '...'`` before a statement becomes Flink's 'table.exec.state.ttl' (one value per run);
+   other session options are refused.
+
+Every Flink error raised by rules 3 and 4 is re-raised as ``LocalFlinkError`` with the file and the table named.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+import sql_text
+from sql_text import AlterOptions, MaterializedTable, SqlTextError
 
 FLINK_DIR = Path(__file__).resolve().parent.parent / "flink"
 
-# Options of rule 2 and the values the local source implements.
-SOURCE_OPTIONS = {"value.format": {"avro-registry"}, "changelog.mode": {"append"}, "error-handling.mode": {"log", "fail"}}
+# Rule 2: options of the CDC source tables and the values the local source implements.
+SOURCE_OPTIONS = {"value.format": {"avro-debezium-registry"}, "changelog.mode": {"retract"},
+                  "error-handling.mode": {"log", "fail"}}
 FREE_SOURCE_OPTIONS = {"error-handling.log.target"}
+# Rule 3: Confluent table options that only configure the Kafka topic and its schemas (no local effect).
+TOPIC_OPTIONS = {"value.format", "key.format", "value.fields-include", "kafka.cleanup-policy", "kafka.retention.time",
+                 "kafka.retention.size", "kafka.compaction.time", "kafka.max-message-size"}
+BACKING_FORMATS = {"append": "json", "upsert": "debezium-json", "retract": "debezium-json"}
+# Rule 6: Confluent session option -> Apache Flink configuration.
+SESSION_OPTIONS = {"sql.state-ttl": "table.exec.state.ttl"}
 
-_IDENT = r"(`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*)"
+Step = AlterOptions | MaterializedTable
 
 
 class LocalRewriteError(ValueError):
     """A statement file the local rules cannot translate; the message names the file and what was expected."""
 
 
-@dataclass(frozen=True)
-class SourceOptions:
-    """Rule 2: options set on a CDC source table."""
-
-    file: str
-    table: str
-    options: dict[str, str]
-
-
-@dataclass(frozen=True)
-class TableAsQuery:
-    """Rule 3: a table created from a query."""
-
-    file: str
-    table: str
-    query: str
-    watermark: tuple[str, str] | None = None  # (column, expression)
-    primary_key: tuple[str, ...] = ()
-    options: dict[str, str] = field(default_factory=dict)
-
-
-Step = SourceOptions | TableAsQuery
-
-
-def strip_comments(sql: str) -> str:
-    """The SQL without ``--`` and ``/* */`` comments; string literals and backticked names are kept as they are."""
-    out: list[str] = []
-    i = 0
-    while i < len(sql):
-        if sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = len(sql) if end < 0 else end
-        elif sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            i = len(sql) if end < 0 else end + 2
-            out.append(" ")
-        elif sql[i] in "'`":
-            end = _literal_end(sql, i)
-            out.append(sql[i:end])
-            i = end
-        else:
-            out.append(sql[i])
-            i += 1
-    return "".join(out)
-
-
-def _literal_end(sql: str, start: int) -> int:
-    """Index after the string literal or backticked name opening at ``start`` ('' and `` escape their quote)."""
-    quote, i = sql[start], start + 1
-    while i < len(sql):
-        if sql[i] == quote:
-            if sql.startswith(quote * 2, i):
-                i += 2
-                continue
-            return i + 1
-        i += 1
-    raise LocalRewriteError(f"unterminated {quote} at offset {start}")
-
-
-def _mask(sql: str) -> str:
-    """Same length as ``sql`` with the insides of literals and backticked names blanked, so structure can be matched."""
-    out = list(sql)
-    i = 0
-    while i < len(sql):
-        if sql[i] in "'`":
-            end = _literal_end(sql, i)
-            for j in range(i + 1, end - 1):
-                out[j] = "_"
-            i = end
-        else:
-            i += 1
-    return "".join(out)
-
-
-def _closing_paren(masked: str, open_at: int) -> int:
-    depth = 0
-    for i in range(open_at, len(masked)):
-        if masked[i] == "(":
-            depth += 1
-        elif masked[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    raise LocalRewriteError("unbalanced parentheses")
-
-
-def _split_top_level(text: str) -> list[str]:
-    masked, parts, depth, start = _mask(text), [], 0, 0
-    for i, char in enumerate(masked):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-    parts.append(text[start:].strip())
-    return [part for part in parts if part]
-
-
-def unquote(identifier: str) -> str:
-    return identifier[1:-1].replace("``", "`") if identifier.startswith("`") else identifier
-
-
-def parse_options(body: str, file: str) -> dict[str, str]:
-    options = {}
-    for part in _split_top_level(body):
-        match = re.fullmatch(r"'((?:[^']|'')*)'\s*=\s*'((?:[^']|'')*)'", part, re.S)
-        if not match:
-            raise LocalRewriteError(f"flink/{file}: expected table options as 'key' = 'value', got {part!r}")
-        options[match.group(1).replace("''", "'")] = match.group(2).replace("''", "'")
-    return options
+class LocalFlinkError(ValueError):
+    """Flink refused a statement; the message names the file and the table, then gives Flink's own message."""
 
 
 def parse_statement(file: str, text: str) -> Step:
-    """One statement file as a local step, by the rules above."""
-    sql = strip_comments(text).strip().rstrip(";").strip()
-    masked = _mask(sql)
-    if ";" in masked:
-        raise LocalRewriteError(f"flink/{file}: expected one statement per file, found several")
-    alter = re.match(rf"ALTER\s+TABLE\s+{_IDENT}\s+SET\s*\(", masked, re.I)
-    if alter:
-        close = _closing_paren(masked, alter.end() - 1)
-        if sql[close + 1:].strip():
-            raise LocalRewriteError(f"flink/{file}: unexpected text after the options: {sql[close + 1:].strip()!r}")
-        table = unquote(sql[alter.start(1):alter.end(1)])
-        return SourceOptions(file, table, parse_options(sql[alter.end():close], file))
-    create = re.match(rf"CREATE\s+TABLE\s+{_IDENT}\s*", masked, re.I)
-    if create:
-        return _table_as_query(file, sql, masked, unquote(sql[create.start(1):create.end(1)]), create.end())
-    raise LocalRewriteError(
-        f"flink/{file}: the local runner supports ALTER TABLE <cdc table> SET (...) and CREATE TABLE ... AS SELECT; "
-        f"got {sql[:60]!r}"
-    )
-
-
-def _table_as_query(file: str, sql: str, masked: str, table: str, at: int) -> TableAsQuery:
-    parts, options = [], {}
-    if masked.startswith("(", at):
-        close = _closing_paren(masked, at)
-        parts = _split_top_level(sql[at + 1:close])
-        at = _skip_space(masked, close + 1)
-    distributed = re.match(r"DISTRIBUTED\s+(?:BY\s+(?:HASH\s*)?\([^)]*\)\s+)?INTO\s+\d+\s+BUCKETS\s*", masked[at:], re.I)
-    if distributed:
-        at += distributed.end()
-    with_clause = re.match(r"WITH\s*\(", masked[at:], re.I)
-    if with_clause:
-        open_at = at + with_clause.end() - 1
-        close = _closing_paren(masked, open_at)
-        options = parse_options(sql[open_at + 1:close], file)
-        at = _skip_space(masked, close + 1)
-    query = re.match(r"AS\s+", masked[at:], re.I)
-    if not query:
-        raise LocalRewriteError(f"flink/{file}: expected CREATE TABLE {table} ... AS <query> (a table created from a query)")
-    watermark, primary_key = None, ()
-    for part in parts:
-        wm = re.fullmatch(rf"WATERMARK\s+FOR\s+{_IDENT}\s+AS\s+(.+)", part, re.I | re.S)
-        pk = re.fullmatch(r"(?:CONSTRAINT\s+\S+\s+)?PRIMARY\s+KEY\s*\(([^)]*)\)\s*NOT\s+ENFORCED", part, re.I | re.S)
-        if wm:
-            watermark = (unquote(wm.group(1)), wm.group(2).strip())
-        elif pk:
-            primary_key = tuple(unquote(column.strip()) for column in pk.group(1).split(","))
-        else:
-            raise LocalRewriteError(
-                f"flink/{file}: in CREATE TABLE {table} ... AS the local runner takes only a WATERMARK and a "
-                f"PRIMARY KEY (the columns come from the query); got {part!r}"
-            )
-    mode = options.get("changelog.mode")
-    if mode == "upsert" and not primary_key:
-        raise LocalRewriteError(f"flink/{file}: 'changelog.mode' = 'upsert' needs a PRIMARY KEY")
-    if mode not in (None, "append", "upsert"):
-        raise LocalRewriteError(f"flink/{file}: the local runner models 'changelog.mode' append or upsert, got {mode!r}")
-    return TableAsQuery(file, table, sql[at + query.end():].strip(), watermark, primary_key, options)
-
-
-def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at].isspace():
-        at += 1
-    return at
+    try:
+        return sql_text.parse_file(file, text)
+    except SqlTextError as error:
+        raise LocalRewriteError(str(error)) from error
 
 
 def load_steps(sql_dir: Path = FLINK_DIR) -> list[Step]:
@@ -221,10 +80,16 @@ def load_steps(sql_dir: Path = FLINK_DIR) -> list[Step]:
     files = sorted(Path(sql_dir).glob("*.sql"))
     if not files:
         raise LocalRewriteError(f"no Flink SQL files (*.sql) in {sql_dir}")
-    return [parse_statement(path.name, path.read_text()) for path in files]
+    steps = [parse_statement(path.name, path.read_text()) for path in files]
+    for step in steps:
+        unknown = set(step.session_options) - set(SESSION_OPTIONS)
+        if unknown:
+            raise LocalRewriteError(f"flink/{step.file}: session option(s) {', '.join(sorted(unknown))} have no local "
+                                    f"equivalent; expected {', '.join(SESSION_OPTIONS)}")
+    return steps
 
 
-def check_source_options(step: SourceOptions, sources: set[str]) -> None:
+def check_source_options(step: AlterOptions, sources: set[str]) -> None:
     """Rule 2: the statement must alter a CDC source and set only options the local source implements."""
     if step.table not in sources:
         raise LocalRewriteError(
@@ -240,3 +105,42 @@ def check_source_options(step: SourceOptions, sources: set[str]) -> None:
                 f"flink/{step.file}: option '{key}' = '{value}' has no local equivalent; expected {expected} "
                 f"or {', '.join(sorted(FREE_SOURCE_OPTIONS))}"
             )
+
+
+@dataclass(frozen=True)
+class LocalTable:
+    """Rule 3: what a materialized table file becomes locally."""
+
+    step: MaterializedTable
+    changelog_mode: str  # append, upsert or retract
+    create_sql: str  # the statement as Flink runs it, with the local backing
+    insert_sql: str  # its query planned into it
+
+
+def local_table(step: MaterializedTable, directory: Path) -> LocalTable:
+    """The file's statement with its WITH options replaced by a filesystem backing under ``directory``."""
+    mode = step.options.get("changelog.mode") or ("upsert" if step.primary_key else "append")
+    if mode not in BACKING_FORMATS:
+        raise LocalRewriteError(f"flink/{step.file}: 'changelog.mode' = '{mode}', expected one of "
+                                f"{', '.join(BACKING_FORMATS)}")
+    unknown = set(step.options) - TOPIC_OPTIONS - {"changelog.mode"}
+    if unknown:
+        raise LocalRewriteError(f"flink/{step.file}: table option(s) {', '.join(sorted(unknown))} have no local "
+                                f"equivalent; expected 'changelog.mode' and Kafka topic settings "
+                                f"({', '.join(sorted(TOPIC_OPTIONS))})")
+    path = (Path(directory) / step.table).as_posix()
+    elements = f" (\n{step.elements}\n)" if step.elements else ""
+    start_mode = ""
+    if step.start_mode:
+        mode_text = step.start_mode.kind
+        if step.start_mode.interval:
+            mode_text += f"(INTERVAL '{step.start_mode.interval[0]}' {step.start_mode.interval[1]})"
+        elif step.start_mode.timestamp:
+            mode_text += f"(TIMESTAMP '{step.start_mode.timestamp}')"
+        start_mode = f"\nSTART_MODE = {mode_text}"
+    create = (
+        f"CREATE OR ALTER MATERIALIZED TABLE `{step.table}`{elements}\n"
+        f"WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = '{BACKING_FORMATS[mode]}'){start_mode}\n"
+        f"AS {step.query}"
+    )
+    return LocalTable(step, mode, create, f"INSERT INTO `{step.table}` {step.query}")

@@ -103,6 +103,12 @@ RESOURCE_OUTPUTS: dict[str, Outputs] = {
         "kind": "ComputePool",
         "resourceName": f"{CONFLUENT_ORG_CRN}/environment={inputs['environment']['id']}/flink-region=aws.{REGION}/compute-pool={name}-id",
     },
+    # Confluent derives what a materialized table leaves out and returns it (the provider's Computed inputs).
+    "confluentcloud:index/flinkMaterializedTable:FlinkMaterializedTable": lambda name, inputs: {
+        "startMode": inputs.get("startMode") or {"kind": "RESUME_OR_FROM_BEGINNING"},
+        "distribution": inputs.get("distribution") or {"kind": "HASH", "keys": [], "bucketCount": 6},
+        "sessionOptions": inputs.get("sessionOptions") or {},
+    },
     # --- eks app ---
     # pulumi-eks's Cluster is a remote component: one registration, no children; the program reads its kubeconfig.
     "eks:index:Cluster": lambda name, inputs: {
