@@ -207,6 +207,7 @@ class LocalFlink:
                 rows = t_env.from_changelog_stream(
                     t_env.to_changelog_stream(rows, keyed, ChangelogMode.upsert()), keyed, ChangelogMode.upsert()
                 )
+                rows.explain()  # plans the read now, where Flink checks the key, whether or not anything reads it
             elif step.watermark:
                 # A view cannot declare a watermark; a round trip through a DataStream can (same job, no copy).
                 rows = t_env.from_data_stream(t_env.to_data_stream(rows), schema.build())
@@ -260,7 +261,7 @@ class flink_errors:
 def flink_message(error: Exception) -> str:
     """The innermost Flink message of a Java exception chain (what Flink says, not where)."""
     text = str(error)
-    messages = [line.split(": ", 1)[1].strip() for line in text.splitlines()
-                if re.match(r"\s*(Caused by: )?[\w.$]+(Exception|Error): ", line)]
+    found = (re.match(r"\s*(?::\s*|Caused by:\s*)?[\w.$]+(?:Exception|Error):\s*(.*)", line) for line in text.splitlines())
+    messages = [match.group(1).strip() for match in found if match]
     messages = [message for message in messages if not message.startswith("Could not execute")]
     return messages[-1] if messages else text.strip().splitlines()[0]

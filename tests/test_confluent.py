@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+import sql_text
 from components import flink_pool
 from components.kafka_platform import FLINK_INTERNAL_PREFIX, FlinkTableAccess, flink_table_access
 from settings import SettingsError
@@ -311,6 +312,7 @@ EXPECTED_CONFIG = {
     "decimal.handling.mode": "double",
     "time.precision.mode": "connect",
     "snapshot.mode": "initial",
+    "tombstones.on.delete": "false",
     "tasks.max": "1",
 }
 
@@ -400,7 +402,9 @@ def test_topic_prefix_and_schema_reach_the_connector_the_acls_and_the_gate():
 # --- FlinkPool -----------------------------------------------------------------------------------------
 
 STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"
+TABLE = "confluentcloud:index/flinkMaterializedTable:FlinkMaterializedTable"
 POOL = "confluentcloud:index/flinkComputePool:FlinkComputePool"
+FLINK_ROLES = ("flink-environment-admin", "platform-manager-flink-developer", "platform-manager-flink-assigner")
 
 
 @pytest.fixture
@@ -412,19 +416,10 @@ def sql_copy(tmp_path, monkeypatch):
     return copy
 
 
-def statements(program: Program):
-    """One per SQL file (the companion DROP statements are left out)."""
-    return [r for r in program.of_type(STATEMENT) if not r.name.endswith("-drop")]
-
-
-def drops(program: Program) -> dict[str, Resource]:
-    """Planned statement key -> the statement that drops its table."""
-    return {r.name.removeprefix(f"fraud-{stack(program)}-flink-").removesuffix("-drop"): r
-            for r in program.of_type(STATEMENT) if r.name.endswith("-drop")}
-
-
-def statement_names(program: Program) -> dict[str, str]:
-    return {r.name: r.inputs["statementName"] for r in statements(program)}
+def flink_resources(program: Program) -> dict[str, Resource]:
+    """File key -> its resource (statement or materialized table)."""
+    return {r.name.removeprefix(f"fraud-{stack(program)}-flink-"): r
+            for r in program.of_type(STATEMENT) + program.of_type(TABLE)}
 
 
 def test_compute_pool_follows_the_stack_settings(dev, ha):
@@ -435,34 +430,52 @@ def test_compute_pool_follows_the_stack_settings(dev, ha):
         assert pool.inputs["displayName"] == f"fraud-{stack(program)}-flink"
 
 
-def test_one_statement_per_sql_file_in_file_order(dev):
-    files = sorted(flink_pool.FLINK_DIR.glob("*.sql"))
-    assert len(files) >= 2
-    registered = statements(dev)
-    # Registration order under the engine follows dependencies, not files; file order lives in the plan
-    # (and so in each statement's dependencies on earlier ones).
-    texts = {r.name: r.inputs["statement"] for r in registered}
-    assert texts == {f"fraud-dev-flink-{flink_pool.slug(path.stem)}": path.read_text().strip() for path in files}
-    keys = [s.key for s in flink_pool.plan_statements(flink_pool.FLINK_DIR).statements]
-    assert keys == [flink_pool.slug(path.stem) for path in files]
+def test_each_derived_table_is_a_materialized_table_and_each_cdc_alter_a_statement(dev):
+    plan = flink_pool.plan_statements(flink_pool.FLINK_DIR)
+    resources = flink_resources(dev)
+    assert set(resources) == {p.key for p in plan.statements}
+    tables = {r.inputs["displayName"]: r for r in dev.of_type(TABLE)}
+    assert set(tables) == {"auth_user", "user_transaction", "flagged_transaction", "flagged_user"}
+    assert dev.outputs["flinkMaterializedTables"] == [p.parsed.table for p in plan.statements if p.creates]
+    for planned in plan.statements:
+        resource = resources[planned.key]
+        if planned.creates:
+            assert resource.type == TABLE
+            assert resource.inputs["query"] == planned.parsed.query
+            assert resource.inputs["tableOptions"] == planned.parsed.options
+            assert resource.inputs["startMode"]["kind"] == planned.parsed.start_mode.kind
+            assert resource.options["delete_before_replace"] is True
+        else:
+            assert resource.type == STATEMENT
+            assert resource.inputs["statement"] == (flink_pool.FLINK_DIR / planned.file).read_text().strip()
+            assert sql_text.altered_tables(resource.inputs["statement"]) <= {"fd.SAMPLE.AUTH_USER", "fd.SAMPLE.USER_TRANSACTION"}
+            assert re.fullmatch(r"fraud-dev-[a-z0-9-]+-[0-9a-f]{8}", resource.inputs["statementName"])
+            assert len(resource.inputs["statementName"]) <= flink_pool.NAME_LIMIT
+    flagged_user = tables["flagged_user"].inputs
+    assert flagged_user["constraints"] == [{"type": "PRIMARY_KEY", "columns": ["account_id"], "enforced": False}]
+    assert flagged_user["distribution"] == {"kind": "HASH", "keys": ["account_id"], "bucketCount": 1}
+    assert tables["user_transaction"].inputs["watermark"] == {
+        "column": "received_at", "expression": "received_at - INTERVAL '3' SECOND"}
     assert dev.outputs["flinkStatementNames"] == {
-        r.name.removeprefix("fraud-dev-flink-"): r.inputs["statementName"] for r in registered
-    }
-    for resource in registered:
-        assert re.fullmatch(r"fraud-dev-[a-z0-9-]+-[0-9a-f]{8}", resource.inputs["statementName"])
-        assert len(resource.inputs["statementName"]) <= flink_pool.NAME_LIMIT
+        key: r.inputs["statementName"] for key, r in resources.items() if r.type == STATEMENT}
+
+
+def test_no_statement_drops_a_table_or_creates_one(dev, ha):
+    for program in (dev, ha):
+        for statement in program.of_type(STATEMENT):
+            text = statement.inputs["statement"]
+            assert not sql_text.dropped_tables(text) and not sql_text.created_tables(text), statement.name
 
 
 def test_statement_names_are_stable_across_runs(dev):
-    assert statement_names(run_program("dev")) == statement_names(dev)
+    assert run_program("dev").outputs["flinkStatementNames"] == dev.outputs["flinkStatementNames"]
 
 
-def test_statements_run_in_the_environment_and_cluster_as_the_principal(dev):
+def test_flink_resources_run_in_the_environment_and_cluster_as_the_principal(dev):
     pool = dev.one(POOL)
     flink_key = key(dev, "flink")
-    for resource in dev.of_type(STATEMENT):  # the drop statements too
+    for resource in flink_resources(dev).values():
         inputs = resource.inputs
-        assert inputs["properties"] == {"sql.current-catalog": "fraud-dev-env", "sql.current-database": "fraud-dev-kafka"}
         assert inputs["organization"] == {"id": CONFLUENT_ORG_ID}
         assert inputs["environment"] == {"id": dev.outputs["confluentEnvironmentId"]}
         assert inputs["computePool"] == {"id": f"{pool.name}-id"}
@@ -470,79 +483,40 @@ def test_statements_run_in_the_environment_and_cluster_as_the_principal(dev):
         assert inputs["restEndpoint"] == FLINK_REST_ENDPOINT
         assert inputs["credentials"] == {"key": dev.outputs["flinkApiKey"], "secret": flink_key.outputs["secret"]}
         assert "credentials" in resource.secret_inputs
-        assert resource.options["delete_before_replace"] is True
-        # the provider refuses to update any of these in place
-        assert {"statement", "statementName", "properties", "computePool", "principal"} <= set(
-            resource.options["replace_on_changes"]
-        )
+        if resource.type == STATEMENT:
+            assert inputs["properties"] == {"sql.current-catalog": "fraud-dev-env", "sql.current-database": "fraud-dev-kafka"}
+            assert resource.options["delete_before_replace"] is True
+            assert {"statement", "statementName", "properties", "computePool", "principal"} <= set(
+                resource.options["replace_on_changes"])
+        else:
+            assert inputs["kafkaCluster"] == {"id": dev.outputs["kafkaClusterId"]}
 
 
-def test_each_statement_waits_for_the_cdc_gate_its_grants_and_the_statements_it_reads(dev):
+def test_each_table_waits_for_the_cdc_gate_its_grants_and_what_it_reads(dev):
     gate = dev.named("fraud-dev-cdc-ready")
-    by_key = {r.name.removeprefix("fraud-dev-flink-"): r for r in statements(dev)}
+    resources = flink_resources(dev)
     plan = flink_pool.plan_statements(flink_pool.FLINK_DIR)
     for planned in plan.statements:
-        resource = by_key[planned.key]
+        resource = resources[planned.key]
         assert gate.urn in resource.dependencies
-        for role in ("flink-environment-admin", "platform-manager-flink-developer", "platform-manager-flink-assigner"):
+        for role in FLINK_ROLES:
             assert dev.named(f"fraud-dev-kafka-{role}").urn in resource.dependencies
-        for dependency in planned.depends_on:
-            assert by_key[dependency].urn in resource.dependencies
-        for other in plan.statements:
-            if other.key not in planned.depends_on and other.key != planned.key:
-                assert by_key[other.key].urn not in resource.dependencies
-    # every table a statement reads from comes from an earlier statement it waits for
-    for planned in plan.statements:
-        for table in flink_pool.used_tables(planned.sql) & set(plan.produced_tables):
-            if table not in planned.creates:
-                assert dev.depends_on(by_key[planned.key], by_key[plan.produced_tables[table]])
-
-
-def test_every_table_flink_creates_is_dropped_first_by_a_statement_renamed_with_its_creator(dev):
-    plan = flink_pool.plan_statements(flink_pool.FLINK_DIR)
-    by_key = {r.name.removeprefix("fraud-dev-flink-"): r for r in statements(dev)}
-    dropping = drops(dev)
-    assert set(dropping) == {p.key for p in plan.statements if p.creates} == {
-        "03-auth-user", "04-user-transaction", "05-flagged-transaction", "06-flagged-user",
-    }
-    gate = dev.named("fraud-dev-cdc-ready")
-    for planned in plan.statements:
-        if not planned.creates:
-            continue
-        drop = dropping[planned.key]
-        (table,) = planned.creates
-        assert drop.inputs["statement"] == f"DROP TABLE IF EXISTS `{table}`"
-        assert drop.inputs["statementName"] == planned.drop_statement_name("fraud-dev")
-        assert drop.inputs["statementName"].endswith(by_key[planned.key].inputs["statementName"][-8:])
-        assert drop.options["delete_before_replace"] is True
-        assert "statementName" in drop.options["replace_on_changes"]
-        assert gate.urn in drop.dependencies and dev.depends_on(drop, dev.one(POOL))
-        assert not dev.depends_on(drop, by_key[planned.key]), "the drop must run before its table is created"
-
-
-def test_replacing_a_drop_first_deletes_every_statement_that_touches_its_table(dev):
-    """Before it deletes a delete-before-replace resource, Pulumi's engine deletes every dependent whose
-    provider would replace it once the inputs taking a value from that resource become unknown (its
-    dependent-replacement rule). ``statement`` is ForceNew in the Confluent provider, so each statement's text
-    depends on exactly the drops of the Flink tables it creates, alters or reads."""
-    dropping = {r.urn: key for key, r in drops(dev).items()}
-    text_sources = {
-        r.name.removeprefix("fraud-dev-flink-"): {dropping[urn] for urn in r.property_dependencies.get("statement", [])}
-        for r in statements(dev)
-    }
-    assert text_sources == {
-        "01-cdc-auth-user-envelope": set(),
-        "02-cdc-user-transaction-envelope": set(),
-        "03-auth-user": {"03-auth-user"},
-        "04-user-transaction": {"04-user-transaction"},
-        "05-flagged-transaction": {"04-user-transaction", "05-flagged-transaction"},
-        "06-flagged-user": {"03-auth-user", "04-user-transaction", "06-flagged-user"},
+        expected = {resources[key].urn for key in planned.depends_on}
+        assert {urn for urn in resource.dependencies if urn in {r.urn for r in resources.values()}} == expected
+        # only an order: nothing takes an input from another Flink resource, so re-creating one replaces no other
+        inputs_from = {urn for urns in resource.property_dependencies.values() for urn in urns}
+        assert not inputs_from & {r.urn for r in resources.values()}
+    assert {key: p.depends_on for key, p in ((p.key, p) for p in plan.statements)} == {
+        "01-cdc-auth-user": (), "02-cdc-user-transaction": (),
+        "03-auth-user": ("01-cdc-auth-user",), "04-user-transaction": ("02-cdc-user-transaction",),
+        "05-flagged-transaction": ("04-user-transaction",),
+        "06-flagged-user": ("01-cdc-auth-user", "04-user-transaction"),
     }
 
 
 def test_sinks_may_read_exactly_the_tables_flink_produces(dev):
     produced = set(flink_pool.plan_statements(flink_pool.FLINK_DIR).produced_tables)
-    assert {"auth_user", "user_transaction", "flagged_user", "flagged_transaction"} <= produced
+    assert {"auth_user", "user_transaction", "flagged_user", "flagged_transaction"} == produced
     reads = {name for operation, kind, name, pattern in acls(dev, "sink") if (operation, kind) == ("READ", "TOPIC")}
     assert reads == produced
 
@@ -556,38 +530,9 @@ def test_connector_value_modes_follow_what_the_sql_states(sql_copy):
     assert config["decimal.handling.mode"] == "string" and config["time.precision.mode"] == "connect"
 
 
-def test_changing_one_sql_file_renames_only_it_and_its_dependents(sql_copy):
-    first = run_program("dev")
-    before = statement_names(first)
-    drop_names = {key: drop.inputs["statementName"] for key, drop in drops(first).items()}
-    plan = flink_pool.plan_statements(sql_copy)
-    # the statement whose table the most others read, so the change has dependents
-    readers = {p.key: [q.key for q in plan.statements if p.key in q.depends_on] for p in plan.statements}
-    changed = max(plan.statements, key=lambda p: len(readers[p.key]))
-    assert readers[changed.key]
-    path = sql_copy / changed.file
-    path.write_text(path.read_text() + "\n-- a changed comment changes the statement text\n")
-
-    downstream, frontier = {changed.key}, [changed.key]
-    while frontier:
-        current = frontier.pop()
-        for reader in readers[current]:
-            if reader not in downstream:
-                downstream.add(reader)
-                frontier.append(reader)
-    program = run_program("dev")
-    after = statement_names(program)
-    assert set(after) == set(before)  # the same resources (logical names): replaced, not added
-    renamed = {name.removeprefix("fraud-dev-flink-") for name in before if before[name] != after[name]}
-    assert renamed == downstream
-    # the tables of the renamed statements are dropped and rebuilt, the others are kept
-    renamed_drops = {key for key, drop in drops(program).items() if drop.inputs["statementName"] != drop_names[key]}
-    assert renamed_drops == {key for key in downstream if key in drop_names} != set()
-
-
 def test_cdc_topics_in_the_sql_follow_the_topic_prefix_and_schema():
     program = run_program("dev", {"fraud-detection:topicPrefix": "txn", "fraud-detection:oracleAppSchema": "APPDATA"})
-    texts = [r.inputs["statement"] for r in statements(program)]
+    texts = [r.inputs["statement"] for r in program.of_type(STATEMENT)] + [r.inputs["query"] for r in program.of_type(TABLE)]
     assert any("`txn.APPDATA.AUTH_USER`" in text for text in texts)
     assert any("`txn.APPDATA.USER_TRANSACTION`" in text for text in texts)
     assert not any("`fd.SAMPLE." in text for text in texts)

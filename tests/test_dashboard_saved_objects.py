@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+import sql_text
 from components import flink_pool
 from components.opensearch import DASHBOARD_ID, INDEX_MAPPINGS_FILE, SAVED_OBJECTS_FILE
 from components.sink_connectors import OPENSEARCH_INDEXES
@@ -73,7 +74,7 @@ def test_panels_do_not_overlap_on_the_48_column_grid():
 
 def test_index_patterns_are_the_opensearch_sinks_indexes_and_flinks_tables():
     titles = {p["attributes"]["title"] for p in of_type("index-pattern")}
-    assert titles == {topic for topic, _ in OPENSEARCH_INDEXES} == set(MAPPINGS)
+    assert titles == {topic for topic, *_ in OPENSEARCH_INDEXES} == set(MAPPINGS)
     produced = set(flink_pool.plan_statements(flink_pool.FLINK_DIR).produced_tables)
     assert titles <= produced
 
@@ -91,7 +92,7 @@ def test_index_pattern_fields_match_the_index_mappings(pattern):
 @pytest.mark.parametrize("index", sorted(MAPPINGS))
 def test_mapped_fields_are_columns_of_the_flink_table(index):
     [statement] = [s for s in flink_pool.plan_statements(flink_pool.FLINK_DIR).statements if index in s.creates]
-    code = flink_pool.code_only(statement.sql)
+    code = sql_text.code_only(statement.sql)
     select = code[code.upper().index("AS SELECT") + len("AS SELECT"):]
     outer = select[: select.upper().index("\nFROM")]  # the outermost projection: the table's columns
     # Columns are lower-case: an alias (`... AS name`) or a bare, possibly qualified, column on its own line.

@@ -17,7 +17,7 @@ from mockcloud.answers import REGION
 
 CONNECTOR = "confluentcloud:index/connector:Connector"
 ACL = "confluentcloud:index/kafkaAcl:KafkaAcl"
-STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"
+TABLE = "confluentcloud:index/flinkMaterializedTable:FlinkMaterializedTable"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 API_KEY = "confluentcloud:index/apiKey:ApiKey"
 
@@ -37,10 +37,9 @@ def password_of(program: Program, component_type: str, role: str) -> str:
     return generator.outputs["result"]
 
 
-def statement_creating(program: Program, table: str):
-    found = [r for r in program.of_type(STATEMENT) if table in flink_pool.defined_tables(r.inputs["statement"])]
-    assert len(found) == 1, (table, [r.name for r in found])
-    return found[0]
+def table_creating(program: Program, table: str):
+    return program.one(TABLE, f"fraud-{program.one('fraud:kafka:KafkaPlatform').name.split('-')[1]}-flink-"
+                              f"{flink_pool.plan_statements(flink_pool.FLINK_DIR).produced_tables[table]}")
 
 
 def sink_acls(program: Program):
@@ -87,7 +86,7 @@ def test_opensearch_sink_has_exactly_the_documented_keys(dev):
         "indexes.num": "2",
         "index1.name": "flagged_user",
         "index1.topic": "flagged_user",
-        "index1.behavior.on.null.values": "IGNORE",
+        "index1.behavior.on.null.values": "DELETE",  # a deleted customer's flag (a tombstone) is deleted
         "index1.batch.size": "500",
         "index1.write.method": "UPSERT",
         "index2.name": "flagged_transaction",
@@ -134,12 +133,13 @@ def test_sinks_run_as_the_sink_account_in_the_platform_cluster(dev):
         assert connector.parent == dev.one("fraud:sinks:SinkConnectors").urn
 
 
-@pytest.mark.parametrize("role, topics", [("redshift", REDSHIFT_TOPICS), ("opensearch", [t for t, _ in OPENSEARCH_INDEXES])])
-def test_each_sink_waits_for_the_statements_creating_its_topics_and_its_acls(dev, role, topics):
+@pytest.mark.parametrize("role, topics", [("redshift", REDSHIFT_TOPICS), ("opensearch", [t for t, *_ in OPENSEARCH_INDEXES])])
+def test_each_sink_waits_for_the_tables_creating_its_topics_and_its_acls(dev, role, topics):
     connector = sink(dev, role)
     direct = dev.direct_dependencies(connector)
     for topic in topics:
-        assert statement_creating(dev, topic).urn in direct, topic
+        table = table_creating(dev, topic)
+        assert table.inputs["displayName"] == topic and table.urn in direct, topic
     acls = sink_acls(dev)
     assert len(acls) >= 1 + len(REDSHIFT_TOPICS) + len(OPENSEARCH_INDEXES) + 6 + 1
     assert {acl.urn for acl in acls} <= direct
@@ -160,19 +160,24 @@ def test_each_sink_waits_for_its_own_user_and_target(dev):
     assert not dev.depends_on(redshift_sink, domain) and not dev.depends_on(opensearch_sink, sink_user)
 
 
-def test_a_sink_is_replaced_whenever_flink_drops_and_rebuilds_one_of_its_topics(dev):
-    def dropping(table: str):
-        return next(r for r in dev.of_type(STATEMENT) if r.inputs["statement"] == f"DROP TABLE IF EXISTS `{table}`")
-
-    for role, topics in (("redshift", REDSHIFT_TOPICS), ("opensearch", [t for t, _ in OPENSEARCH_INDEXES])):
+def test_a_sink_is_never_replaced_by_a_change_in_flink(dev):
+    """Tables evolve in place on the same topic: no connector is tied to a Flink resource's replacement."""
+    for role in ("redshift", "opensearch"):
         connector = sink(dev, role)
-        assert connector.options["replace_with"] == [dropping(topic).urn for topic in topics]
+        assert connector.options["replace_with"] == [] and connector.options["replace_on_changes"] == []
         assert connector.options["delete_before_replace"] is True  # same connector name: the old one goes first
+
+
+def test_the_upsert_index_deletes_on_a_tombstone_and_the_append_index_never_sees_one():
+    planned = flink_pool.plan_statements(flink_pool.FLINK_DIR).statements
+    modes = {p.parsed.table: p.parsed.options["changelog.mode"] for p in planned if p.creates}
+    for topic, method, on_null in OPENSEARCH_INDEXES:
+        assert (method, on_null) == (("UPSERT", "DELETE") if modes[topic] == "upsert" else ("INSERT", "IGNORE")), topic
 
 
 def test_sink_topics_are_tables_flink_creates():
     produced = set(flink_pool.plan_statements(flink_pool.FLINK_DIR).produced_tables)
-    assert set(REDSHIFT_TOPICS) | {t for t, _ in OPENSEARCH_INDEXES} <= produced
+    assert set(REDSHIFT_TOPICS) | {t for t, *_ in OPENSEARCH_INDEXES} <= produced
 
 
 def test_a_topic_no_statement_creates_is_a_clear_error():
@@ -186,17 +191,20 @@ def test_opensearch_index_blocks_are_checked():
     def args(indexes):
         return SinkConnectorsArgs(
             display_prefix="fraud-dev", environment_id="env", cluster_id="lkc", service_account_id="sa", access=[],
-            produced_topics={}, topic_drops={}, redshift_host="h", redshift_port=5439, redshift_database="d", redshift_user="u",
+            produced_topics={}, redshift_host="h", redshift_port=5439, redshift_database="d", redshift_user="u",
             redshift_password="p", redshift_ready=[], opensearch_endpoint="e",
             opensearch_user="u", opensearch_password="p", opensearch_ready=[], opensearch_indexes=indexes,
         )
 
     with pytest.raises(ValueError, match="MERGE"):
-        opensearch_config(args([("flagged_user", "MERGE")]), "n")
+        opensearch_config(args([("flagged_user", "MERGE", "IGNORE")]), "n")
+    with pytest.raises(ValueError, match="behavior on null values 'DROP', expected one of IGNORE, DELETE, FAIL"):
+        opensearch_config(args([("flagged_user", "UPSERT", "DROP")]), "n")
     with pytest.raises(ValueError, match="1 to 5 indexes"):
-        opensearch_config(args([(f"t{i}", "INSERT") for i in range(6)]), "n")
-    three = opensearch_config(args([("a", "INSERT"), ("b", "UPSERT"), ("c", "INSERT")]), "n")
+        opensearch_config(args([(f"t{i}", "INSERT", "IGNORE") for i in range(6)]), "n")
+    three = opensearch_config(args([("a", "INSERT", "IGNORE"), ("b", "UPSERT", "DELETE"), ("c", "INSERT", "FAIL")]), "n")
     assert three["indexes.num"] == "3" and three["index3.topic"] == "c" and three["index2.write.method"] == "UPSERT"
+    assert three["index2.behavior.on.null.values"] == "DELETE" and three["index3.behavior.on.null.values"] == "FAIL"
 
 
 def test_sink_connector_ids_are_exported(dev):

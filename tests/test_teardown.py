@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from components import flink_pool
+import sql_text
 from mockcloud.program import ROOT
 
 CONNECTOR = "confluentcloud:index/connector:Connector"
 STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"
+TABLE = "confluentcloud:index/flinkMaterializedTable:FlinkMaterializedTable"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 # Resource types that run arbitrary commands and could create objects the stack does not track.
 COMMAND_TYPES = ("command:local:Command", "command:remote:Command", "command:remote:CopyToRemote")
@@ -48,10 +49,9 @@ def test_every_piece_of_the_data_path_is_a_resource(stack, request):
     classes = sorted(connector_class(c) for c in program.of_type(CONNECTOR))
     assert classes == ["OpenSearchSink", "OracleXStreamSource", "RedshiftSink"]
     sql_files = sorted(Path(ROOT / "flink").glob("*.sql"))
-    creating = [path for path in sql_files if flink_pool.defined_tables(path.read_text())]
-    drops = [r for r in program.of_type(STATEMENT) if r.name.endswith("-drop")]
-    assert len(program.of_type(STATEMENT)) - len(drops) == len(sql_files) > 0
-    assert len(drops) == len(creating) > 0, "every table Flink creates can be dropped by the stack"
+    creating = [path for path in sql_files if sql_text.created_tables(path.read_text())]
+    assert len(program.of_type(STATEMENT)) + len(program.of_type(TABLE)) == len(sql_files) > 0
+    assert len(program.of_type(TABLE)) == len(creating) > 0, "every table Flink creates is a resource of the stack"
     redshift_sql = {r.name.removeprefix(f"fraud-{stack}-redshift-") for r in program.of_type("aws:redshiftdata/statement:Statement")}
     assert redshift_sql == {"schema", "sink-user-procedure", "sink-user"}, "the schema, sink user and grants come from the stack"
     assert program.of_type("kubernetes:batch/v1:Job"), "the app's tables are created by the stack's migration Job"
@@ -72,7 +72,7 @@ def test_connectors_go_before_what_they_read_and_write(dev):
     source = next(c for c in dev.of_type(CONNECTOR) if connector_class(c) == "OracleXStreamSource")
     assert waits_for(dev, source, dev.one("aws:ec2/instance:Instance"))
     assert waits_for(dev, source, dev.one("confluentcloud:index/kafkaCluster:KafkaCluster"))
-    for statement in dev.of_type(STATEMENT):
+    for statement in dev.of_type(STATEMENT) + dev.of_type(TABLE):
         assert waits_for(dev, statement, dev.one("confluentcloud:index/flinkComputePool:FlinkComputePool"))
         assert waits_for(dev, statement, source), f"{statement.name} would outlive the CDC source"
     redshift_sink = next(c for c in dev.of_type(CONNECTOR) if connector_class(c) == "RedshiftSink")
@@ -82,6 +82,19 @@ def test_connectors_go_before_what_they_read_and_write(dev):
     for acl in dev.of_type("confluentcloud:index/kafkaAcl:KafkaAcl"):
         users = [c for c in dev.of_type(CONNECTOR) if waits_for(dev, c, acl)]
         assert all(waits_for(dev, c, dev.one("confluentcloud:index/kafkaCluster:KafkaCluster")) for c in users)
+
+
+def test_tables_go_after_everything_that_reads_them(dev):
+    """A materialized table is dropped (with its topic and schemas) only once its sinks and readers are gone."""
+    tables = {r.inputs["displayName"]: r for r in dev.of_type(TABLE)}
+    for connector in dev.of_type(CONNECTOR):
+        for topic in connector.inputs["configNonsensitive"].get("topics", "").split(","):
+            if topic in tables:
+                assert waits_for(dev, connector, tables[topic]), f"{connector.name} must go before {topic}"
+    for name, table in tables.items():
+        for read in sql_text.read_tables(table.inputs["query"]) & set(tables):
+            assert waits_for(dev, table, tables[read]), f"{name} must go before {read}"
+    assert waits_for(dev, tables["flagged_user"], tables["user_transaction"])
 
 
 def test_load_balancers_and_hosts_go_before_the_network(dev):

@@ -5,8 +5,10 @@ With LOCAL_CDC_FEED=<dir> set, every committed change to a customer (auth_user) 
 connector's (upper-case Oracle column names, decimal.handling.mode=double, timestamps as epoch millis),
 into ``<dir>/AUTH_USER/`` or ``<dir>/USER_TRANSACTION/``: one JSON line per change, one new file per
 commit, written under a hidden name and renamed, so a directory-watching reader (Flink's filesystem
-source) only ever sees whole files. ``snapshot()`` writes the existing rows as op "r" like the
-connector's initial snapshot. Unset, nothing is connected and nothing is written.
+source) only ever sees whole files. An update carries the row as it was in ``before`` (read from the
+database just before the save), as the connector's does for tables that log all columns; Flink's
+Debezium decoding needs it to retract the old row. ``snapshot()`` writes the existing rows as op "r"
+like the connector's initial snapshot. Unset, nothing is connected and nothing is written.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from transactions.models import UserTransaction
 
@@ -95,12 +97,26 @@ def write(directory: Path, table: str, records: Iterable[dict]) -> Path | None:
     return final
 
 
+_BEFORE = "_local_cdc_before"  # attribute holding the row as it was before an update
+
+
+def _before_save(table: str):
+    def handler(sender, instance, raw=False, **kwargs):
+        if feed_dir() is None or raw or instance.pk is None:
+            return
+        old = sender.objects.filter(pk=instance.pk).first()
+        setattr(instance, _BEFORE, None if old is None else TABLES[table](old))
+
+    return handler
+
+
 def _on_save(table: str):
     def handler(sender, instance, created, raw=False, **kwargs):
         directory = feed_dir()
         if directory is None or raw:
             return
-        record = envelope(table, "c" if created else "u", None, TABLES[table](instance))
+        before = None if created else getattr(instance, _BEFORE, None)
+        record = envelope(table, "c" if created or before is None else "u", before, TABLES[table](instance))
         transaction.on_commit(lambda: write(directory, table, [record]))
 
     return handler
@@ -117,10 +133,7 @@ def _on_delete(table: str):
     return handler
 
 
-_HANDLERS = {
-    "AUTH_USER": (_on_save("AUTH_USER"), _on_delete("AUTH_USER")),
-    "USER_TRANSACTION": (_on_save("USER_TRANSACTION"), _on_delete("USER_TRANSACTION")),
-}
+_HANDLERS = {table: (_before_save(table), _on_save(table), _on_delete(table)) for table in TABLES}
 
 
 def connect() -> bool:
@@ -128,7 +141,8 @@ def connect() -> bool:
     if feed_dir() is None:
         return False
     models = {"AUTH_USER": get_user_model(), "USER_TRANSACTION": UserTransaction}
-    for table, (saved, deleted) in _HANDLERS.items():
+    for table, (saving, saved, deleted) in _HANDLERS.items():
+        pre_save.connect(saving, sender=models[table], dispatch_uid=f"local-cdc-before-{table}")
         post_save.connect(saved, sender=models[table], dispatch_uid=f"local-cdc-save-{table}")
         post_delete.connect(deleted, sender=models[table], dispatch_uid=f"local-cdc-delete-{table}")
     return True

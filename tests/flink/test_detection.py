@@ -254,20 +254,49 @@ def test_malformed_records_are_reported_with_their_position(outcome):
         assert outcome.fed[table] + sum(error.table == table for error in outcome.errors) == len(records)
 
 
+# The change kinds of the CDC tables' retract changelog as TO_CHANGELOG names them: an insert and a snapshot row
+# are both INSERT, an update is an UPDATE_BEFORE (left out of the history) and an UPDATE_AFTER, a delete a DELETE.
+CHANGE_KINDS = {"c": "INSERT", "r": "INSERT", "u": "UPDATE_AFTER", "d": "DELETE"}
+
+
 def test_history_tables_keep_every_change_typed_for_redshift(outcome):
     changes = outcome.history["user_transaction"]
     malformed = {position for position, _ in outcome.batch.malformed}
     valid = [r for i, r in enumerate(outcome.batch.feed.records["USER_TRANSACTION"]) if i not in malformed]
     assert len(changes) == outcome.fed["USER_TRANSACTION"] == len(valid)
-    assert sorted(row["cdc_op"] for row in changes) == sorted(record["op"] for record in valid)
-    deleted = [row for row in changes if row["cdc_op"] == "d" and row["account_id"] == outcome.account("updates_and_deletes")]
+    assert sorted(row["cdc_op"] for row in changes) == sorted(CHANGE_KINDS[record["op"]] for record in valid)
+    deleted = [row for row in changes if row["cdc_op"] == "DELETE" and row["account_id"] == outcome.account("updates_and_deletes")]
     assert [row["amount"] for row in deleted] == [Decimal("20.00")] * 3  # a delete carries the row as it was
+    updated = [row for row in changes if row["cdc_op"] == "UPDATE_AFTER"]
+    assert {row["amount"] for row in updated} == {Decimal("900.00")}  # an update carries the row after it
     for row in changes:
         assert isinstance(row["id"], int) and isinstance(row["account_id"], int)
         assert isinstance(row["amount"], Decimal) and row["amount"].as_tuple().exponent == -2
-        assert row["received_at"].tzinfo is timezone.utc and row["changed_at"].tzinfo is timezone.utc
+        assert row["received_at"].tzinfo is timezone.utc
     users = outcome.history["auth_user"]
     assert all("password" not in row for row in users)
-    removed = [row for row in users if row["cdc_op"] == "d"]
+    removed = [row for row in users if row["cdc_op"] == "DELETE"]
     assert [row["id"] for row in removed] == [outcome.account("deleted_after_flag")] and removed[0]["username"]
     assert all(isinstance(row["is_active"], bool) for row in users)
+
+
+@pytest.mark.parametrize("whole_numbers", ["DOUBLE"])
+def test_whole_number_columns_as_double_flag_the_same(whole_numbers, local_flink):
+    """The main run reads NUMBER(p) columns as BIGINT (Avro long); decimal.handling.mode=double may make them DOUBLE."""
+    from flink_local.runner import LocalFlink
+
+    rng = random.Random(20240101)
+    batch = Batch(feed=FeedBuilder(whole_numbers=whole_numbers))
+    for kind in scenarios.FRAUD_TYPES:
+        _, start = batch.case(f"scenario_{kind}")
+        batch.scenario(f"scenario_{kind}", scenarios.fraud_transactions(kind, rng), start)
+    account, start = batch.case("deleted_after_flag")
+    batch.scenario("deleted_after_flag", scenarios.fraud_transactions("large_amount", rng), start)
+    batch.feed.delete("AUTH_USER", account, start + MINUTE)
+    assert all(isinstance(record["after"]["ID"], float) for record in batch.feed.records["AUTH_USER"] if record["after"])
+    result = LocalFlink(whole_numbers=whole_numbers).run(batch.feed.records)
+    flagged = {row["account_id"]: row["reason"] for row in result.tables["flagged_user"]}
+    assert flagged == {int(batch.accounts[f"scenario_{kind}"]["ID"]): reason for kind, reason in (
+        ("burst_count", "count"), ("burst_amount", "amount"), ("large_amount", "amount"))}
+    assert [row["account_id"] for row in result.tables["flagged_transaction"]] == [
+        int(batch.accounts["scenario_foreign_ip"]["ID"])]

@@ -5,11 +5,13 @@ import random
 import re
 from decimal import Decimal
 
-from flink_local.sql import FLINK_DIR, TableAsQuery, load_steps, strip_comments
+from flink_local.sql import FLINK_DIR, MaterializedTable, load_steps
+from sql_text import strip_comments
 from transactions import scenarios
 
+
 def detection_code(table: str) -> str:
-    return next(strip_comments(step.query) for step in load_steps() if isinstance(step, TableAsQuery) and step.table == table)
+    return next(strip_comments(step.query) for step in load_steps() if isinstance(step, MaterializedTable) and step.table == table)
 
 
 def test_window_is_the_scenarios_window():
@@ -38,7 +40,7 @@ def test_allow_list_is_the_scenarios_allow_list():
 
 def test_watermark_delay_covers_the_spread_of_a_scenario():
     """The app stamps a scenario's transactions ahead of its commit; a shorter delay would drop others as late."""
-    (step,) = [s for s in load_steps() if isinstance(s, TableAsQuery) and s.watermark]
+    (step,) = [s for s in load_steps() if isinstance(s, MaterializedTable) and s.watermark]
     column, expression = step.watermark
     assert (step.table, column) == ("user_transaction", "received_at")
     delay = int(re.fullmatch(rf"{column}\s*-\s*INTERVAL\s+'(\d+)'\s+SECOND", expression, re.I).group(1))

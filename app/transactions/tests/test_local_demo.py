@@ -49,6 +49,18 @@ def test_committed_fraud_scenario_is_fed_as_change_records(client, seeded, feed,
     assert not [p for p in (feed / "USER_TRANSACTION").iterdir() if p.name.startswith(".")]
 
 
+def test_an_update_carries_the_row_before_it(seeded, feed, django_capture_on_commit_callbacks):
+    user = User.objects.first()
+    old_email = user.email
+    with django_capture_on_commit_callbacks(execute=True):
+        user.email = "renamed@example.com"
+        user.save()
+    [record] = records(feed, "AUTH_USER")
+    assert record["op"] == "u"
+    assert (record["before"]["EMAIL"], record["after"]["EMAIL"]) == (old_email, "renamed@example.com")
+    assert record["before"]["ID"] == record["after"]["ID"] == user.pk
+
+
 def test_rolled_back_writes_are_not_fed(seeded, feed, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(RuntimeError):
