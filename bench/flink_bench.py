@@ -8,6 +8,14 @@ The run is what the tests do: both flagged tables are collected by their own job
 at parallelism 1, at the same time on this 2-core machine). Printed: the wall time from submitting the jobs to
 the last result, its events/s, and the same after subtracting a 10-record run's time (planning, job start-up).
 
+flagged_user alone (--flagged-user, optionally --original-demo MIRROR): the flagged_user table's query on its own
+(one job collecting only flagged_user) over one bounded feed, --rounds times; with the git directory of a mirror of
+the original demo (confluentinc/demo-dsp-fraud-detection), its flagged_user query, read from that mirror's
+LAB2/LAB2-README.md at run time (never copied here), runs on the same feed right after ours in each round, over
+tables shaped the way it reads them (the after-image columns, `$rowtime` = RECEIVED_AT with the same 3 s watermark).
+Printed: each query's median events/s and the ratio ours/original. --root DIR measures another checkout's flink/
+and flink_local with the same harness and feed, so that a change is compared with the commit before it.
+
 Latency: the pipeline runs continuously on a directory that a writer thread feeds the way the app's local
 change feed does (one new JSON file per write, renamed into place). Each transaction is written at the moment
 of its own transaction time (RECEIVED_AT = wall clock at the write), so event time and arrival time agree and
@@ -23,7 +31,9 @@ import argparse
 import json
 import os
 import random
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -31,9 +41,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "app")]
+# --root DIR measures another checkout's flink/ and flink_local (e.g. the commit before a change) with this harness.
+CODE_ROOT = Path(sys.argv[sys.argv.index("--root") + 1]).resolve() if "--root" in sys.argv else ROOT
+sys.path[:0] = [str(CODE_ROOT), str(CODE_ROOT / "app")]
 
-from flink_local.cdc import FeedBuilder  # noqa: E402
+from flink_local.cdc import FeedBuilder, write_feed  # noqa: E402
 from flink_local.runner import LocalFlink  # noqa: E402
 from transactions import scenarios  # noqa: E402
 
@@ -76,6 +88,77 @@ def throughput(records: int) -> None:
           f"net of the {fixed:.1f} s a 10-record run takes: {count / max(elapsed - fixed, 1e-9):,.0f} events/s; "
           f"{len(result.tables['flagged_user'])} accounts and {len(result.tables['flagged_transaction'])} "
           f"transactions flagged")
+
+
+class OriginalDemoQuery:
+    """The original demo's flagged_user query, its text read from a mirror of its repository at run time."""
+
+    def __init__(self, mirror: Path):
+        readme = subprocess.run(["git", "--git-dir", str(mirror), "show", "HEAD:LAB2/LAB2-README.md"],
+                                check=True, capture_output=True, text=True).stdout
+        block = next(b for b in re.findall(r"```SQL\n(.*?)```", readme, re.S | re.I) if "CREATE TABLE flagged_user" in b)
+        self.query = re.search(r"\)\s*AS\s+(WITH\b.*?);?\s*$", block, re.S | re.I).group(1)
+
+    def run(self, records) -> int:
+        """Rows of flagged_user's changelog, computed over ``records`` (the tables it reads, as it reads them)."""
+        from pyflink.datastream import StreamExecutionEnvironment
+        from pyflink.table import EnvironmentSettings, StreamTableEnvironment
+
+        with tempfile.TemporaryDirectory(prefix="flink-original-") as workdir:
+            write_feed(Path(workdir), records, {})
+            env = StreamExecutionEnvironment.get_execution_environment()
+            env.set_parallelism(1)
+            t_env = StreamTableEnvironment.create(env, EnvironmentSettings.in_streaming_mode())
+            t_env.get_config().set("table.local-time-zone", "UTC")
+            t_env.get_config().set("table.exec.source.idle-timeout", "1 s")
+            t_env.execute_sql(
+                "CREATE TEMPORARY TABLE user_transaction (`after` ROW<ID DOUBLE, AMOUNT DOUBLE, RECEIVED_AT BIGINT, "
+                "IP_ADDRESS STRING, ACCOUNT_ID DOUBLE>, ACCOUNT_ID AS `after`.ACCOUNT_ID, AMOUNT AS `after`.AMOUNT, "
+                "`$rowtime` AS TO_TIMESTAMP_LTZ(`after`.RECEIVED_AT, 3), "
+                "WATERMARK FOR `$rowtime` AS `$rowtime` - INTERVAL '3' SECOND) "
+                f"WITH ('connector' = 'filesystem', 'path' = '{workdir}/USER_TRANSACTION', 'format' = 'json')"
+            )
+            t_env.execute_sql(
+                "CREATE TEMPORARY TABLE auth_user (`after` ROW<ID DOUBLE, USERNAME STRING, EMAIL STRING>, "
+                "ID AS `after`.ID, USERNAME AS `after`.USERNAME, EMAIL AS `after`.EMAIL) "
+                f"WITH ('connector' = 'filesystem', 'path' = '{workdir}/AUTH_USER', 'format' = 'json')"
+            )
+            result = t_env.sql_query(self.query)
+            # TIMESTAMP_LTZ columns as UTC TIMESTAMP(3), as LocalFlink collects them (PyFlink cannot unpickle Instant)
+            columns = ", ".join(
+                f"CAST(`{name}` AS TIMESTAMP(3)) AS `{name}`" if "TIMESTAMP_LTZ" in str(kind) else f"`{name}`"
+                for name, kind in zip(result.get_resolved_schema().get_column_names(),
+                                      result.get_resolved_schema().get_column_data_types())
+            )
+            t_env.create_temporary_view("original_flagged_user", result)
+            with t_env.sql_query(f"SELECT {columns} FROM original_flagged_user").execute().collect() as rows:
+                return sum(1 for _ in rows)
+
+
+def flagged_user_throughput(records: int, rounds: int, mirror: Path | None) -> None:
+    rng = random.Random(7)
+    feed = bounded_feed(records, rng)
+    count = sum(len(rows) for rows in feed.records.values())
+    ours = LocalFlink()
+    ours.run(bounded_feed(10, rng).records, ("flagged_user",))  # warm-up: starts the JVM
+    original = OriginalDemoQuery(mirror) if mirror else None
+    times: dict[str, list[float]] = {"ours": [], "original": []}
+    for _ in range(rounds):
+        began = time.perf_counter()
+        flagged = len(ours.run(feed.records, ("flagged_user",)).tables["flagged_user"])
+        times["ours"].append(time.perf_counter() - began)
+        if original:
+            began = time.perf_counter()
+            original.run(feed.records)
+            times["original"].append(time.perf_counter() - began)
+    ours_rate = count / statistics.median(times["ours"])
+    line = f"flagged_user alone: {count} CDC records, {flagged} accounts flagged; ours {ours_rate:,.0f} events/s"
+    if original:
+        original_rate = count / statistics.median(times["original"])
+        ratios = [o / n for n, o in zip(times["ours"], times["original"])]
+        line += (f", the original demo's query {original_rate:,.0f} events/s; ours/original "
+                 f"{statistics.median(ratios):.2f} (median of {rounds} rounds, one after the other)")
+    print(line)
 
 
 class Writer(threading.Thread):
@@ -168,7 +251,14 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000, help="transactions in the throughput run")
     parser.add_argument("--seconds", type=float, default=90, help="length of the latency run")
     parser.add_argument("--rate", type=float, default=20, help="normal transactions per second in the latency run")
+    parser.add_argument("--flagged-user", action="store_true", help="only the flagged_user query's throughput")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the --flagged-user measurement")
+    parser.add_argument("--original-demo", type=Path, help="git dir of a mirror of the original demo, for --flagged-user")
+    parser.add_argument("--root", type=Path, help="a checkout whose flink/ and flink_local to measure (default: this one)")
     args = parser.parse_args()
+    if args.flagged_user:
+        flagged_user_throughput(args.records, args.rounds, args.original_demo)
+        return
     throughput(args.records)
     latency(args.seconds, args.rate)
 
