@@ -126,7 +126,7 @@ class OriginalDemoQuery:
             result = t_env.sql_query(self.query)
             # TIMESTAMP_LTZ columns as UTC TIMESTAMP(3), as LocalFlink collects them (PyFlink cannot unpickle Instant)
             columns = ", ".join(
-                f"CAST(`{name}` AS TIMESTAMP(3)) AS `{name}`" if "TIMESTAMP_LTZ" in str(kind) else f"`{name}`"
+                f"CAST(`{name}` AS TIMESTAMP(3)) AS `{name}`" if "LOCALZONEDTIMESTAMP" in str(kind).upper() else f"`{name}`"
                 for name, kind in zip(result.get_resolved_schema().get_column_names(),
                                       result.get_resolved_schema().get_column_data_types())
             )

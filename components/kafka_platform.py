@@ -16,14 +16,14 @@ key waits for them. Keys leave this component only as secrets.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_confluentcloud as confluentcloud
 
-from components.flink_pool import StatementPlan, altered_tables
+import sql_text
+from components.flink_pool import StatementPlan
 from settings import ConfluentSettings
 
 CLOUD = "AWS"
@@ -43,8 +43,6 @@ FLINK_INTERNAL_PREFIX = "_confluent-flink_"
 # A table's schemas live in the subjects <topic>-key and <topic>-value (Schema Registry's default
 # TopicNameStrategy); a table without a key has no key subject, and a binding on it grants nothing.
 SUBJECT_SUFFIXES = ("-key", "-value")
-DEAD_LETTER_TARGET = re.compile(r"'error-handling\.log\.target'\s*=\s*'([^']+)'")
-SQL_COMMENT = re.compile(r"--[^\n]*")
 
 
 @dataclass(frozen=True)
@@ -81,10 +79,12 @@ def flink_table_access(plan: StatementPlan) -> FlinkTableAccess:
     alters: set[str] = set()
     reads: set[str] = set()
     for statement in plan.statements:
-        altered = altered_tables(statement.sql)
-        alters |= altered
-        reads |= set(statement.touches) - set(statement.creates) - altered
-        creates.update(DEAD_LETTER_TARGET.findall(SQL_COMMENT.sub("", statement.sql)))
+        parsed = statement.parsed
+        reads |= set(parsed.reads)
+        if isinstance(parsed, sql_text.AlterOptions):
+            alters.add(parsed.table)
+            if "error-handling.log.target" in parsed.options:
+                creates.add(parsed.options["error-handling.log.target"])
     return FlinkTableAccess(frozenset(reads), frozenset(creates), frozenset(creates), frozenset(alters))
 
 

@@ -164,7 +164,8 @@ def test_ha_flink_key_and_statements_wait_for_every_grant_of_the_principal(ha):
     bindings = [r for r in ha.of_type(ROLE_BINDING) if r.inputs["principal"] == principal(ha, "flink")]
     flink_key = key(ha, "flink")
     assert all(ha.depends_on(flink_key, binding) for binding in bindings)
-    for statement in ha.of_type("confluentcloud:index/flinkStatement:FlinkStatement"):
+    for statement in ha.of_type("confluentcloud:index/flinkStatement:FlinkStatement") + ha.of_type(
+            "confluentcloud:index/flinkMaterializedTable:FlinkMaterializedTable"):
         assert {b.urn for b in bindings} <= set(statement.dependencies), statement.name
 
 
@@ -173,7 +174,7 @@ def test_flink_grants_follow_the_plan_not_a_list(tmp_path):
     for path in sorted(flink_pool.FLINK_DIR.glob("*.sql")):
         shutil.copy(path, tmp_path / path.name)
     (tmp_path / "99_big_spenders.sql").write_text(
-        "CREATE TABLE big_spenders AS SELECT account_id FROM user_transaction WHERE amount > 5000"
+        "CREATE OR ALTER MATERIALIZED TABLE big_spenders AS SELECT account_id FROM user_transaction WHERE amount > 5000"
     )
     access = flink_table_access(flink_pool.plan_statements(tmp_path))
     assert "big_spenders" in access.creates and "big_spenders" in access.writes

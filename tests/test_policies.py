@@ -128,8 +128,9 @@ def test_sink_topics_must_come_from_flink_or_the_cdc_source():
     statement = stack_resource(types.FLINK_STATEMENT, "flat", {"statement": (
         "-- CREATE TABLE commented_out (x INT)\n"
         "CREATE TABLE IF NOT EXISTS `fraud-dev-env`.`fraud-dev-kafka`.`fraud_transactions` (id BIGINT) WITH ('changelog.mode' = 'upsert');")})
-    sink = _connector("redshift-sink", {"connector.class": "RedshiftSink", "topics": "fraud_transactions, fd.SAMPLE.AUTH_USER"})
-    assert stack_violations("sink-topics-have-producers", [source, statement, sink]) == []
+    table = stack_resource(types.FLINK_MATERIALIZED_TABLE, "flags", {"displayName": "flags", "query": "SELECT 1 AS x"})
+    sink = _connector("redshift-sink", {"connector.class": "RedshiftSink", "topics": "fraud_transactions, fd.SAMPLE.AUTH_USER,flags"})
+    assert stack_violations("sink-topics-have-producers", [source, statement, table, sink]) == []
 
     orphan = _connector("os-sink", {"connector.class": "OpenSearchSink", "topics": "commented_out,fd.SAMPLE.ORDERS,fd2.SAMPLE.AUTH_USER"})
     found = stack_violations("sink-topics-have-producers", [source, statement, orphan])
@@ -139,38 +140,28 @@ def test_sink_topics_must_come_from_flink_or_the_cdc_source():
     assert "topics.regex" in stack_violations("sink-topics-have-producers", [source, regex_sink])[0][0]
 
 
-def _statement(name: str, sql: str, delete_before_replace: bool = True,
-               text_from: list[PolicyResource] = ()) -> PolicyResource:
-    resource = stack_resource(types.FLINK_STATEMENT, name, {"statement": sql})
-    resource.opts = PolicyResourceOptions(False, [], delete_before_replace, [], PolicyCustomTimeouts(0, 0, 0), [])
-    resource.property_dependencies = {"statement": list(text_from)}
-    return resource
+def _flink(resource_type: str, name: str, props: dict, delete_before_replace: bool = True) -> PolicyResource:
+    return stack_resource(resource_type, name, props, delete_before_replace=delete_before_replace)
 
 
-def test_flink_tables_must_be_dropped_before_their_statements_are_re_created():
-    drop_users = _statement("drop-users", "DROP TABLE IF EXISTS `users`")
-    drop_flags = _statement("drop-flags", "drop table if exists `env`.`kafka`.flags;")
-    alter = _statement("alter", "ALTER TABLE `fd.SAMPLE.USERS` SET ('changelog.mode' = 'append')")
-    users = _statement("users", "CREATE TABLE users AS SELECT * FROM `fd.SAMPLE.USERS`", text_from=[drop_users])
-    flags = _statement("flags", "CREATE TABLE flags AS SELECT u.id FROM users u JOIN users v ON u.id = v.id",
-                       text_from=[drop_users, drop_flags])
-    good = [drop_users, drop_flags, alter, users, flags]
-    assert stack_violations("flink-tables-rebuildable", good) == []
+def test_flink_tables_are_materialized_tables_and_statements_only_set_options():
+    alter = _flink(types.FLINK_STATEMENT, "alter", {"statement": "-- DROP TABLE x\nALTER TABLE `fd.SAMPLE.USERS` SET ('changelog.mode' = 'retract')"})
+    users = _flink(types.FLINK_MATERIALIZED_TABLE, "users", {"displayName": "users", "query": "SELECT * FROM `fd.SAMPLE.USERS`"})
+    assert stack_violations("flink-tables-evolve-in-place", [alter, users]) == []
 
-    reader = _statement("reader", "INSERT INTO flags SELECT id FROM users", text_from=[drop_flags])
-    found = stack_violations("flink-tables-rebuildable", [*good, reader])
-    assert found == [(f"reader uses table 'users' but its statement text does not depend on drop-users: replacing "
-                      f"that drop would not delete it first", reader.urn)]
-
-    orphan = _statement("orphan", "-- CREATE TABLE commented (x INT)\nCREATE TABLE IF NOT EXISTS orphan (x INT)",
-                        delete_before_replace=False)
-    messages = [message for message, urn in stack_violations("flink-tables-rebuildable", [*good, orphan]) if urn == orphan.urn]
-    assert len(messages) == 2 and "creates table 'orphan' but no DROP TABLE IF EXISTS" in messages[0]
-    assert "not delete-before-replace" in messages[1] and "commented" not in " ".join(messages)
-
-    eager = _statement("drop-users", "DROP TABLE IF EXISTS users", delete_before_replace=False)
-    found = stack_violations("flink-tables-rebuildable", [eager, _statement("users", users.props["statement"], text_from=[eager])])
-    assert len(found) == 1 and "drops 'users' but is not delete-before-replace" in found[0][0]
+    ctas = _flink(types.FLINK_STATEMENT, "ctas", {"statement": "CREATE TABLE flags AS SELECT 1 AS x"})
+    drop = _flink(types.FLINK_STATEMENT, "drop", {"statement": "DROP TABLE IF EXISTS `env`.`kafka`.flags;"})
+    fill = _flink(types.FLINK_STATEMENT, "fill", {"statement": "INSERT INTO flags SELECT id FROM users"})
+    statement_mt = _flink(types.FLINK_STATEMENT, "mt", {"statement": "CREATE OR ALTER MATERIALIZED TABLE m AS SELECT 1 AS x"})
+    eager = _flink(types.FLINK_MATERIALIZED_TABLE, "eager", {"displayName": "eager", "query": "SELECT 1"},
+                   delete_before_replace=False)
+    found = dict((urn.rsplit("::", 1)[1], message) for message, urn in
+                 stack_violations("flink-tables-evolve-in-place", [alter, users, ctas, drop, fill, statement_mt, eager]))
+    assert set(found) == {"ctas", "drop", "fill", "mt", "eager"}
+    assert found["ctas"].startswith("ctas creates flags with a statement: declare each Flink table as a materialized table")
+    assert found["drop"].startswith("drop drops flags: a completed statement is purged after 30 days")
+    assert "fills a table with INSERT" in found["fill"] and "creates m with a statement" in found["mt"]
+    assert "not delete-before-replace" in found["eager"]
 
 
 def test_sinks_must_not_log_in_as_the_admin_of_their_target():
@@ -227,7 +218,7 @@ DEMO_CAUGHT = {
     ("connector-no-plaintext-secrets", "demo-redshift-sink"),
     ("sink-topics-have-producers", "demo-redshift-sink"),
     ("sink-connectors-not-admin", "demo-redshift-sink"),  # the demo's sink logs in as the cluster admin
-    ("flink-tables-rebuildable", "demo-flagged-user"),   # a CTAS typed in, with no drop before it
+    ("flink-tables-evolve-in-place", "demo-flagged-user"),  # a CTAS typed in: it cannot change without a drop
     ("allowed-sizes", "demo-flink"),                  # the demo's 50 CFU pool
     ("aws-required-tags", "demo-vpc"),
     ("aws-required-tags", "demo-oracle"),

@@ -280,13 +280,12 @@ def _sink_logins():
 
 
 def _flink_tables():
-    drop = stack_resource(types.FLINK_STATEMENT, "drop-flags", {"statement": "DROP TABLE IF EXISTS flags"},
-                          delete_before_replace=True)
-    create = stack_resource(types.FLINK_STATEMENT, "flags", {"statement": "CREATE TABLE flags AS SELECT 1 AS x"},
-                            depends_on={"statement": [drop]}, delete_before_replace=True)
+    alter = stack_resource(types.FLINK_STATEMENT, "cdc-options", {"statement": "ALTER TABLE t SET ('a' = 'b')"})
+    table = stack_resource(types.FLINK_MATERIALIZED_TABLE, "flags", {"displayName": "flags", "query": "SELECT 1 AS x"},
+                           delete_before_replace=True)
     typed_in = stack_resource(types.FLINK_STATEMENT, "typed-in", {"statement": "CREATE TABLE flags AS SELECT 1 AS x"},
                               delete_before_replace=True)
-    return [drop, create], [typed_in]
+    return [alter, table], [typed_in]
 
 
 def _sink_topics():
@@ -359,7 +358,7 @@ STACK_CASES = [
     StackCase("world-web-ingress-only-on-load-balancers", _web_ingress, "not attached to a load balancer", "lonely-sg"),
     StackCase("redshift-public-security-groups-closed", _public_redshift, "tcp 5439 from 0.0.0.0/0 (open-5439)", "dwh"),
     StackCase("sink-connectors-not-admin", _sink_logins, "admin user 'fraud_admin'", "admin-sink"),
-    StackCase("flink-tables-rebuildable", _flink_tables, "no DROP TABLE IF EXISTS", "typed-in"),
+    StackCase("flink-tables-evolve-in-place", _flink_tables, "creates flags with a statement", "typed-in"),
     StackCase("sink-topics-have-producers", _sink_topics, "'fd.SAMPLE.ORDERS'", "orphan-sink"),
     StackCase("security-group-rules-not-mixed", _mixed_rules, "standalone ingress rules (oracle-from-confluent)", "oracle-sg"),
     StackCase("security-group-rules-not-mixed", _refreshed_rules, "declares ingress rules inline", "redshift-sg"),

@@ -1,5 +1,5 @@
 """Confluent Cloud: connectors keep secrets out of plain config and do not log in as admins, sink topics have a
-producer, Flink tables can be rebuilt, connector accounts hold no organization or environment admin role, ACLs name
+producer, Flink tables evolve in place, connector accounts hold no organization or environment admin role, ACLs name
 their topics, and EnvironmentAdmin is left only where Basic clusters offer nothing narrower."""
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, ResourceValidationArgs, StackValidationArgs
 
+import sql_text
+
 from .plaintext_secrets import is_secret_key, secret_value_kind
 from .resource_types import (
     CONNECTOR,
+    FLINK_MATERIALIZED_TABLE,
     FLINK_STATEMENT,
     KAFKA_ACL,
     KAFKA_CLUSTER,
@@ -57,63 +60,38 @@ def sinks_not_admin(args: StackValidationArgs, report: ReportViolation) -> None:
 # --- Flink tables -------------------------------------------------------------------------------------------------
 
 
-def _sql_code(sql: str) -> str:
-    return re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S)
+def _statement_text(resource: PolicyResource) -> str | None:
+    text = resource.props.get("statement") if resource.resource_type == FLINK_STATEMENT else None
+    return text if isinstance(text, str) else None
 
 
-_PART = r"`[^`]+`|[A-Za-z_][A-Za-z0-9_$]*"
-_IDENT = rf"(?:{_PART})(?:\s*\.\s*(?:{_PART}))*"  # a possibly qualified table name
-CREATE_TABLE = re.compile(rf"\bCREATE\s+(?:OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?({_IDENT})", re.I)
-
-
-def _last_part(identifier: str) -> str:
-    return re.findall(_PART, identifier)[-1].strip("`")
-
-
-def created_tables(sql: str) -> list[str]:
-    """Tables (hence topics) a Flink statement creates; a qualified name counts by its last part."""
-    return [_last_part(match.group(1)) for match in CREATE_TABLE.finditer(_sql_code(sql))]
-
-
-DROP_TABLE = re.compile(rf"^\s*DROP\s+TABLE\s+IF\s+EXISTS\s+({_IDENT})\s*;?\s*$", re.I)
-READS_TABLE = re.compile(rf"\b(?:FROM|JOIN|INSERT\s+INTO|ALTER\s+TABLE|\(\s*TABLE)\s+({_IDENT})", re.I)
-
-
-def dropped_table(sql: str) -> str | None:
-    """The table a ``DROP TABLE IF EXISTS`` statement drops, or None for any other statement."""
-    match = DROP_TABLE.match(_sql_code(sql))
-    return _last_part(match.group(1)) if match else None
-
-
-def touched_tables(sql: str) -> set[str]:
-    """Tables a Flink statement creates, reads, inserts into or alters (last part of a qualified name)."""
-    return set(created_tables(sql)) | {_last_part(m.group(1)) for m in READS_TABLE.finditer(_sql_code(sql))}
-
-
-def flink_tables_rebuildable(args: StackValidationArgs, report: ReportViolation) -> None:
-    """A table Flink creates outlives its statement; without a drop that runs before a changed statement (and
-    whose replacement deletes every statement of that table first) the new CREATE fails with "already exists"."""
-    statements = [r for r in args.resources if r.resource_type == FLINK_STATEMENT and isinstance(r.props.get("statement"), str)]
-    drops = {table: r for r in statements if (table := dropped_table(r.props["statement"]))}
-    for table, drop in drops.items():
-        if not drop.opts.delete_before_replace:
-            report(f"{drop.name} drops {table!r} but is not delete-before-replace: its replacement would run the "
-                   f"drop while the old statements of {table!r} still run", drop.urn)
-    for statement in statements:
-        if statement in drops.values():
+def flink_tables_evolve_in_place(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Flink tables are materialized tables, which own their query and evolve in place on their topic. A statement
+    that creates a table cannot change without "already exists" or a drop; a drop or a filling INSERT kept as a
+    statement is run again when Confluent purges and the next `up` re-creates it. So statements only set options."""
+    for resource in args.resources:
+        if resource.resource_type == FLINK_MATERIALIZED_TABLE and not resource.opts.delete_before_replace:
+            report(f"{resource.name} is a materialized table but not delete-before-replace: a replacement (a new name, "
+                   f"distribution or session options) would create the table while the old one still holds its name",
+                   resource.urn)
+        text = _statement_text(resource)
+        if text is None:
             continue
-        created = created_tables(statement.props["statement"])
-        for table in created:
-            if table not in drops:
-                report(f"{statement.name} creates table {table!r} but no DROP TABLE IF EXISTS statement of the stack "
-                       f"drops it first: a changed statement would fail with 'already exists'", statement.urn)
-        if created and not statement.opts.delete_before_replace:
-            report(f"{statement.name} creates a table but is not delete-before-replace", statement.urn)
-        text_sources = statement.property_dependencies.get("statement") or []
-        for table in sorted(touched_tables(statement.props["statement"]) & set(drops)):
-            if drops[table] not in text_sources:
-                report(f"{statement.name} uses table {table!r} but its statement text does not depend on "
-                       f"{drops[table].name}: replacing that drop would not delete it first", statement.urn)
+        try:
+            code = sql_text.code_only(text)
+        except sql_text.SqlTextError as error:
+            report(f"{resource.name}: its statement cannot be read ({error})", resource.urn)
+            continue
+        if created := sorted(sql_text.created_tables(code)):
+            report(f"{resource.name} creates {', '.join(created)} with a statement: declare each Flink table as a "
+                   f"materialized table (CREATE OR ALTER MATERIALIZED TABLE, FlinkMaterializedTable) so that a change "
+                   f"evolves it in place", resource.urn)
+        if dropped := sorted(sql_text.dropped_tables(code)):
+            report(f"{resource.name} drops {', '.join(dropped)}: a completed statement is purged after 30 days and "
+                   f"re-created by the next `up`, which would drop the live table again", resource.urn)
+        if re.search(r"\bINSERT\s+(?:INTO|OVERWRITE)\b", code, re.I):
+            report(f"{resource.name} fills a table with INSERT: make the table a materialized table that owns its "
+                   f"query", resource.urn)
 
 
 # --- sink topics --------------------------------------------------------------------------------------------------
@@ -128,8 +106,10 @@ def sink_topics_have_producers(args: StackValidationArgs, report: ReportViolatio
     sources: list[tuple[str, list[str]]] = []
     sinks: list[tuple[PolicyResource, Mapping[str, Any]]] = []
     for resource in args.resources:
-        if resource.resource_type == FLINK_STATEMENT and isinstance(resource.props.get("statement"), str):
-            flink_tables.update(created_tables(resource.props["statement"]))
+        if (text := _statement_text(resource)) is not None:
+            flink_tables.update(sql_text.created_tables(text))
+        if resource.resource_type == FLINK_MATERIALIZED_TABLE and isinstance(resource.props.get("displayName"), str):
+            flink_tables.add(resource.props["displayName"])
         if resource.resource_type != CONNECTOR:
             continue
         config = resource.props.get("configNonsensitive") or {}
@@ -151,7 +131,7 @@ def sink_topics_have_producers(args: StackValidationArgs, report: ReportViolatio
             report(f"{sink.name} reads topics.regex; list its topics in `topics` so their producers can be checked", sink.urn)
         for topic in _config_list(config.get("topics")):
             if topic not in flink_tables and not from_cdc(topic):
-                report(f"{sink.name} reads topic {topic!r}, which no Flink statement (CREATE TABLE) and no CDC source "
+                report(f"{sink.name} reads topic {topic!r}, which no Flink table (materialized table or CREATE TABLE) and no CDC source "
                        f"(topic.prefix + table.include.list) of this stack produces", sink.urn)
 
 

@@ -32,7 +32,7 @@ from .confluent import (
     connector_accounts_not_admin,
     connector_no_plaintext_secrets,
     environment_admin_only_on_basic,
-    flink_tables_rebuildable,
+    flink_tables_evolve_in_place,
     sink_topics_have_producers,
     sinks_not_admin,
 )
@@ -169,13 +169,13 @@ POLICIES: list[Policy] = [
         description="Redshift and OpenSearch sink connectors do not log in as the admin user of their target.",
         validate=sinks_not_admin),
     StackValidationPolicy(
-        name="flink-tables-rebuildable",
-        description="Every table a Flink statement creates is dropped by a delete-before-replace statement whose "
-                    "replacement first deletes every statement of that table.",
-        validate=flink_tables_rebuildable),
+        name="flink-tables-evolve-in-place",
+        description="Flink tables are materialized tables (delete-before-replace); no Flink statement creates, drops "
+                    "or fills a table.",
+        validate=flink_tables_evolve_in_place),
     StackValidationPolicy(
         name="sink-topics-have-producers",
-        description="Every topic a sink connector reads is produced by a Flink statement or the CDC source of the stack.",
+        description="Every topic a sink connector reads is produced by a Flink table or the CDC source of the stack.",
         validate=sink_topics_have_producers),
     StackValidationPolicy(
         name="confluent-connector-accounts-not-admin",
