@@ -201,13 +201,12 @@ class LocalFlink:
             if step.watermark:
                 schema = schema.watermark(*step.watermark)
             if local.changelog_mode == "upsert":
-                schema = schema.primary_key(*step.primary_key) if step.primary_key else schema
-                keyed = schema.build()
-                # Upsert mode drops UPDATE_BEFORE: readers see what an upsert topic holds.
-                rows = t_env.from_changelog_stream(
+                keyed = (schema.primary_key(*step.primary_key) if step.primary_key else schema).build()
+                # What an upsert topic's reader sees, planned only: Flink refuses it without a key, or with a key
+                # that is not the query's own. The rows themselves flow as the query's changelog.
+                t_env.from_changelog_stream(
                     t_env.to_changelog_stream(rows, keyed, ChangelogMode.upsert()), keyed, ChangelogMode.upsert()
-                )
-                rows.explain()  # plans the read now, where Flink checks the key, whether or not anything reads it
+                ).explain()
             elif step.watermark:
                 # A view cannot declare a watermark; a round trip through a DataStream can (same job, no copy).
                 rows = t_env.from_data_stream(t_env.to_data_stream(rows), schema.build())

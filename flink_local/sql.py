@@ -25,10 +25,11 @@ rules (anything else is an error naming the file, never a silent change):
    time attribute and an append table fed by an updating query there.
 4. Reading a materialized table. Downstream statements (and the runner's collectors) read a temporary view of the
    same name that shadows the catalog table (Flink lets temporary objects shadow permanent ones), so rows flow as
-   they are produced rather than through files. The view carries what the topic's table has: the declared
-   watermark, and for 'upsert' an upsert changelog keyed by the PRIMARY KEY, which Flink refuses without a key
-   ("... produces a changelog stream that contains UPDATE_AFTER but no UPDATE_BEFORE. This requires defining a
-   primary key constraint on the table.").
+   they are produced rather than through files. The view is the query with the declared watermark. For 'upsert',
+   a read of the table as its topic holds it (an upsert changelog keyed by the PRIMARY KEY) is planned too, where
+   Flink refuses a missing key ("... produces a changelog stream that contains UPDATE_AFTER but no UPDATE_BEFORE.
+   This requires defining a primary key constraint on the table.") and a key that is not the query's own; the
+   rows still flow as the query's changelog, which a reader folds by key to the same rows.
 5. ``START_MODE`` has no local effect: every local run is a first creation and reads the feed from its start, which
    is what RESUME_OR_FROM_BEGINNING and FROM_BEGINNING do on creation.
 6. ``SET 'sql.state-ttl' = '...'`` before a statement becomes Flink's 'table.exec.state.ttl' (one value per run);
