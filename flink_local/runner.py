@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -207,9 +208,11 @@ class LocalFlink:
                 t_env.from_changelog_stream(
                     t_env.to_changelog_stream(rows, keyed, ChangelogMode.upsert()), keyed, ChangelogMode.upsert()
                 ).explain()
-            elif step.watermark:
+            if step.watermark:
                 # A view cannot declare a watermark; a round trip through a DataStream can (same job, no copy).
-                rows = t_env.from_data_stream(t_env.to_data_stream(rows), schema.build())
+                rows = (t_env.from_data_stream(t_env.to_data_stream(rows), schema.build())
+                        if local.changelog_mode == "append"
+                        else t_env.from_changelog_stream(t_env.to_changelog_stream(rows), schema.build()))
             t_env.create_temporary_view(f"`{step.table}`", rows)
 
     @staticmethod
@@ -237,24 +240,16 @@ class LocalFlink:
                 yield Change(str(row.get_row_kind()), values, time.time())
 
 
-class flink_errors:
+@contextmanager
+def flink_errors(step: MaterializedTable) -> Iterator[None]:
     """Re-raise what Flink refuses as ``LocalFlinkError`` naming the file and the table (Flink's message kept)."""
+    from py4j.protocol import Py4JJavaError
+    from pyflink.util.exceptions import JavaException
 
-    def __init__(self, step: MaterializedTable):
-        self.step = step
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if error is None or isinstance(error, LocalRewriteError):
-            return False
-        from py4j.protocol import Py4JJavaError
-        from pyflink.util.exceptions import JavaException
-
-        if not isinstance(error, (Py4JJavaError, JavaException)):
-            return False
-        raise LocalFlinkError(f"flink/{self.step.file}: table {self.step.table}: {flink_message(error)}") from error
+    try:
+        yield
+    except (Py4JJavaError, JavaException) as error:
+        raise LocalFlinkError(f"flink/{step.file}: table {step.table}: {flink_message(error)}") from error
 
 
 def flink_message(error: Exception) -> str:

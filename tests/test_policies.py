@@ -18,7 +18,7 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
-from pulumi_policy import EnforcementLevel, PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
+from pulumi_policy import EnforcementLevel, PolicyResource
 
 from policies.fraud_policies import evaluate, pack
 from policies.fraud_policies import resource_types as types
