@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import requests
 
-from components.flink_pool import defined_tables
+from sql_text import created_tables
 from components.sink_connectors import OPENSEARCH_INDEXES, REDSHIFT_TOPICS
 from e2e.confluent import CloudApi, ConfluentApiError, FlinkApi
 from e2e.scenarios import Flags, FlagsUnavailable, Posted
@@ -194,7 +194,7 @@ def flink_problems(statements: list[dict], tables: list[dict], derived: Sequence
         if phase not in STATEMENT_OK:
             problems.append(f"statement {statement.get('name')} is {phase}: {status.get('detail', '')}".rstrip(": "))
         elif phase == "RUNNING":
-            produced |= defined_tables((statement.get("spec") or {}).get("statement", ""))
+            produced |= created_tables((statement.get("spec") or {}).get("statement", ""))
     for table in tables:
         status = table.get("status") or {}
         phase = status.get("phase", "UNKNOWN")
