@@ -28,9 +28,9 @@ from e2e.waiting import CheckFailed, wait_until
 
 REQUEST_TIMEOUT_SECONDS = 30
 SEARCH_SIZE = 1000  # a throw-away stack holds a handful of flags
-FLAGGED_USER_INDEX, FLAGGED_TRANSACTION_INDEX = (index for index, _method in OPENSEARCH_INDEXES)
+FLAGGED_USER_INDEX, FLAGGED_TRANSACTION_INDEX = (index for index, *_ in OPENSEARCH_INDEXES)
 AUTH_USER_TABLE, USER_TRANSACTION_TABLE = REDSHIFT_TOPICS
-DERIVED_TABLES = (*REDSHIFT_TOPICS, *(index for index, _method in OPENSEARCH_INDEXES))
+DERIVED_TABLES = (*REDSHIFT_TOPICS, *(index for index, *_ in OPENSEARCH_INDEXES))
 SQL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Statement phases that end well: a streaming statement RUNNING, a DDL statement (ALTER, DROP) COMPLETED.
 STATEMENT_OK = ("RUNNING", "COMPLETED")
