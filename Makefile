@@ -27,13 +27,16 @@ $(FLINK_VENV)/.installed: requirements-flink.txt
 
 flink-venv: $(FLINK_VENV)/.installed
 
+# The Flink venv has no pytest-django, so pytest.ini's DJANGO_SETTINGS_MODULE is an unknown key there: not a problem.
+FLINK_PYTEST_ARGS := --confcutdir=tests/flink -W ignore::pytest.PytestConfigWarning tests/flink
+
 test: venv flink-venv
 	$(PY) -m pytest --ignore=tests/flink
-	$(FLINK_PY) -m pytest --confcutdir=tests/flink tests/flink
+	$(FLINK_PY) -m pytest $(FLINK_PYTEST_ARGS)
 
 # Only the statements of flink/ on local Apache Flink (needs java 17 on PATH or JAVA_HOME).
 flink-test: flink-venv
-	$(FLINK_PY) -m pytest --confcutdir=tests/flink tests/flink
+	$(FLINK_PY) -m pytest $(FLINK_PYTEST_ARGS)
 
 # Throughput and detection latency of flink/ on local Flink (prints figures; takes a few minutes).
 flink-bench: flink-venv
