@@ -37,6 +37,8 @@ _READS = (
     re.compile(rf"(?:\(|=>|,)\s*TABLE\s+({IDENT}){_NAME_ENDS}", re.I),
 )
 _KEYWORDS = {"TABLE", "VIEW", "MATERIALIZED", "SELECT", "LATERAL", "UNNEST", "IF"}
+# Names a WITH clause gives its subqueries (WITH a AS (...), b AS (...)): read like tables, but the query's own.
+_DEFINED = re.compile(rf"(?:\bWITH|,)\s*({PART})\s+AS\s*\(", re.I)
 
 
 class SqlTextError(ValueError):
@@ -154,9 +156,12 @@ def dropped_tables(sql: str) -> set[str]:
 
 
 def read_tables(sql: str) -> set[str]:
-    """Tables a statement reads (FROM, JOIN, table arguments) or writes into (INSERT), besides what it creates."""
-    found = {table_name(match.group(1)) for pattern in _READS for match in pattern.finditer(code_only(sql))}
-    return {name for name in found if name.upper() not in _KEYWORDS}
+    """Tables a statement reads (FROM, JOIN, table arguments) or writes into (INSERT), besides what it creates and
+    the subqueries its WITH clause names."""
+    code = code_only(sql)
+    found = {table_name(match.group(1)) for pattern in _READS for match in pattern.finditer(code)}
+    defined = {unquote(match.group(1)) for match in _DEFINED.finditer(code)}
+    return {name for name in found if name.upper() not in _KEYWORDS and name not in defined}
 
 
 def parse_options(body: str, where: str) -> dict[str, str]:

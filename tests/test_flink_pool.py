@@ -70,6 +70,9 @@ def test_table_names_created_altered_dropped_and_read():
         "auth_user", "user_transaction",
     }
     assert sql_text.read_tables("SELECT TRIM(x) FROM (SELECT 1 AS x) AS s") == set()
+    with_clause = ("WITH recent AS (SELECT * FROM user_transaction), `totals` AS (SELECT COUNT(*) AS n FROM recent) "
+                   "SELECT * FROM TO_CHANGELOG(input => TABLE totals) JOIN auth_user ON TRUE")
+    assert sql_text.read_tables(with_clause) == {"user_transaction", "auth_user"}
 
 
 def test_a_materialized_table_file_is_split_into_its_parts():
@@ -201,5 +204,5 @@ def test_every_file_of_flink_is_scanned_into_its_parts():
     }
     for p in parsed.values():
         if isinstance(p, sql_text.MaterializedTable):
-            assert p.query.upper().startswith("SELECT") and not p.query.rstrip().endswith(";")
+            assert p.query.upper().startswith(("SELECT", "WITH")) and not p.query.rstrip().endswith(";")
             assert p.start_mode is not None, f"{p.file}: state the START_MODE (flink/README.md says why)"

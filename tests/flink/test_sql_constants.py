@@ -15,10 +15,12 @@ def detection_code(table: str) -> str:
 
 
 def test_window_is_the_scenarios_window():
-    windows = re.findall(r"INTERVAL\s+'(\d+)'\s+MINUTE", detection_code("flagged_user"), re.I)
+    """Each transaction pairs with the account's transactions of the WINDOW_MINUTES up to it, both ends included."""
+    code = detection_code("flagged_user")
+    windows = re.findall(r"INTERVAL\s+'(\d+)'\s+MINUTE", code, re.I)
     assert windows and {int(value) for value in windows} == {scenarios.WINDOW_MINUTES}
-    assert re.search(r"RANGE\s+BETWEEN\s+INTERVAL\s+'\d+'\s+MINUTE\s+PRECEDING\s+AND\s+CURRENT\s+ROW",
-                     detection_code("flagged_user"), re.I)
+    assert re.search(r"(\w+)\.received_at\s+BETWEEN\s+(\w+)\.received_at\s*-\s*INTERVAL\s+'\d+'\s+MINUTE\s+"
+                     r"AND\s+\2\.received_at", code, re.I)
 
 
 def test_thresholds_are_the_scenarios_thresholds():
