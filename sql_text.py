@@ -1,8 +1,9 @@
 """The SQL text scanner shared by FlinkPool, the local Flink runner and the policy pack.
 
-It knows only the text of Confluent Cloud Flink SQL: comments (``--``, ``/* */``), string literals (``'...'`` with
-``''``), backticked identifiers (```a.b```), balanced parentheses, the table names a statement creates, alters or
-reads, and the parts of the two statement forms ``flink/`` holds: ``ALTER TABLE <t> SET (...)`` and
+It knows only the text of Confluent Cloud Flink SQL: comments (``--``, ``/* */``; a ``/*+ ... */`` hint is code and
+stays in the query), string literals (``'...'`` with ``''``), backticked identifiers (```a.b```), balanced
+parentheses, the table names a statement creates, alters or reads (not the names a WITH clause gives its
+subqueries), and the parts of the two statement forms ``flink/`` holds: ``ALTER TABLE <t> SET (...)`` and
 ``CREATE [OR ALTER] MATERIALIZED TABLE <t> [(...)] [DISTRIBUTED BY ...] [WITH (...)] [START_MODE = ...] AS <query>``,
 optionally preceded by ``SET 'key' = 'value';`` session options.
 
@@ -65,7 +66,7 @@ def _scan(sql: str, keep_literals: bool) -> str:
         if sql.startswith("--", i):
             end = sql.find("\n", i)
             i = len(sql) if end < 0 else end
-        elif sql.startswith("/*", i):
+        elif sql.startswith("/*", i) and not sql.startswith("/*+", i):  # /*+ ... */ is a hint: code, kept
             end = sql.find("*/", i + 2)
             i = len(sql) if end < 0 else end + 2
             out.append(" ")
@@ -80,7 +81,7 @@ def _scan(sql: str, keep_literals: bool) -> str:
 
 
 def strip_comments(sql: str) -> str:
-    """The SQL without comments; string literals and backticked names are kept as they are."""
+    """The SQL without comments; string literals, backticked names and hints are kept as they are."""
     return _scan(sql, keep_literals=True)
 
 

@@ -1,6 +1,6 @@
 """Throughput and detection latency of the statements in flink/ on local Apache Flink (not a test).
 
-    .venv-flink/bin/python bench/flink_bench.py [--records 100000] [--seconds 90] [--rate 20]
+    .venv-flink/bin/python bench/flink_bench.py [--records 100000] [--seconds 120] [--rate 20] [--quiet 2]
 
 Throughput: one bounded run over --records CDC transaction records (plus their customers) from the app's
 generators: mostly normal traffic with a fraud scenario every 500 transactions, in transaction-time order.
@@ -16,14 +16,15 @@ tables shaped the way it reads them (the after-image columns, `$rowtime` = RECEI
 Printed: each query's median events/s and the ratio ours/original. --root DIR measures another checkout's flink/
 and flink_local with the same harness and feed, so that a change is compared with the commit before it.
 
-Latency: the pipeline runs continuously on a directory that a writer thread feeds the way the app's local
-change feed does (one new JSON file per write, renamed into place). Each transaction is written at the moment
-of its own transaction time (RECEIVED_AT = wall clock at the write), so event time and arrival time agree and
-latency = the wall time a flag row reaches this process - the event time of the transaction it flags
-(flagged_transaction: that transaction; flagged_user: its last_transaction_at). It includes the source's
-100 ms directory poll and, for flagged_user, the 3 s watermark delay the statement declares: a window result
-is final only when a transaction 3 s newer has arrived, so steady normal traffic (--rate per second) is part
-of the set-up. Percentiles are over every flag row received in --seconds.
+Latency, with nothing after the fraud: the pipeline runs continuously on a directory that a writer thread feeds
+the way the app's local change feed does (one new JSON file per write, renamed into place). Each transaction is
+written at the moment of its own transaction time (RECEIVED_AT = wall clock at the write), so event time and
+arrival time agree and latency = the wall time a flag row reaches this process - the event time of the
+transaction it flags (flagged_transaction: that transaction; flagged_user: its last_transaction_at). The writer
+runs cycles of 1 s of normal traffic (--rate per second), one fraud scenario for a customer of its own (each of
+its transactions at its own time), then --quiet seconds in which nothing is written at all: a burst's flag has no
+later transaction to help it along. The figures include the source's 100 ms directory poll. Percentiles are over
+every flag row received in --seconds; each line also says how many rows arrived before the next write.
 """
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ from transactions import scenarios  # noqa: E402
 
 USERS = 20_000  # so that a customer's normal traffic averages under one transaction per 10 minutes
 FRAUD_EVERY = 500  # transactions between two fraud scenarios in the throughput run
-FRAUD_SECONDS = 2  # seconds between two fraud scenarios in the latency run
+NORMAL_SECONDS = 1  # normal traffic before each fraud scenario in the latency run
+SCENARIO_ACCOUNTS = 1_000  # customers that only ever get fraud scenarios, one each, in the latency run
 
 
 def bounded_feed(records: int, rng: random.Random) -> FeedBuilder:
@@ -165,14 +167,19 @@ def flagged_user_throughput(records: int, rounds: int, mirror: Path | None) -> N
 
 
 class Writer(threading.Thread):
-    """Writes CDC files into the feed as the app's local change feed does, each at its transaction's time."""
+    """Writes CDC files into the feed as the app's local change feed does, each transaction at its own time, in
+    cycles: NORMAL_SECONDS of normal traffic, one fraud scenario for an account of its own, then ``quiet`` seconds
+    in which nothing at all is written."""
 
-    def __init__(self, feed_dir: Path, seconds: float, rate: float, rng: random.Random):
+    def __init__(self, feed_dir: Path, seconds: float, rate: float, quiet: float, rng: random.Random):
         super().__init__(daemon=True)
-        self.feed_dir, self.seconds, self.rate, self.rng = feed_dir, seconds, rate, rng
+        self.feed_dir, self.seconds, self.rate, self.quiet, self.rng = feed_dir, seconds, rate, quiet, rng
         self.builder = FeedBuilder()
         self.written = 0
-        self.users = [self.builder.user(int(time.time() * 1000)) for _ in range(USERS)]
+        self.scenarios = 0
+        users = [self.builder.user(int(time.time() * 1000)) for _ in range(USERS)]
+        self.scenario_accounts, self.normal_accounts = users[:SCENARIO_ACCOUNTS], users[SCENARIO_ACCOUNTS:]
+        self.quiet_ends: dict[int, float] = {}  # scenario account -> when the writes after its scenario resumed
         self._flush("AUTH_USER")
 
     def _flush(self, table: str) -> None:
@@ -188,35 +195,34 @@ class Writer(threading.Thread):
         self.written += len(records)
         records.clear()
 
+    def _write_at(self, moment: float, account: dict, spec) -> None:
+        time.sleep(max(0.0, moment - time.time()))
+        self.builder.transaction(account, spec.amount, spec.ip_address, int(time.time() * 1000))
+        self._flush("USER_TRANSACTION")
+
     def run(self) -> None:
         end = time.time() + self.seconds
-        pending: list[tuple[float, object, object]] = []  # (due, account, spec)
-        next_normal = next_fraud = time.time()
+        accounts = iter(self.rng.sample(self.scenario_accounts, len(self.scenario_accounts)))
         while time.time() < end:
-            now = time.time()
-            if now >= next_normal:
-                pending.append((now, self.rng.choice(self.users), scenarios.normal_transaction(self.rng)))
-                next_normal += 1 / self.rate
-            if now >= next_fraud:
-                kind = self.rng.choice(scenarios.FRAUD_TYPES)
-                account = self.rng.choice(self.users)
-                pending += [(now + spec.offset_seconds, account, spec)
-                            for spec in scenarios.fraud_transactions(kind, self.rng)]
-                next_fraud += FRAUD_SECONDS
-            due = sorted((item for item in pending if item[0] <= now), key=lambda item: item[0])
-            pending = [item for item in pending if item[0] > now]
-            for _, account, spec in due:
-                self.builder.transaction(account, spec.amount, spec.ip_address, int(time.time() * 1000))
-            self._flush("USER_TRANSACTION")
-            time.sleep(0.02)
+            start = time.time()
+            for index in range(round(NORMAL_SECONDS * self.rate)):
+                self._write_at(start + index / self.rate, self.rng.choice(self.normal_accounts),
+                               scenarios.normal_transaction(self.rng))
+            account, start = next(accounts), time.time()
+            for spec in scenarios.fraud_transactions(self.rng.choice(scenarios.FRAUD_TYPES), self.rng):
+                self._write_at(start + spec.offset_seconds, account, spec)
+            self.scenarios += 1
+            self.quiet_ends[int(account["ID"])] = time.time() + self.quiet
+            time.sleep(self.quiet)
 
 
-def latency(seconds: float, rate: float) -> None:
+def latency(seconds: float, rate: float, quiet: float) -> None:
     with tempfile.TemporaryDirectory(prefix="flink-bench-") as workdir:
         feed_dir = Path(workdir)
-        writer = Writer(feed_dir, seconds, rate, random.Random(11))
+        writer = Writer(feed_dir, seconds, rate, quiet, random.Random(11))
         running = LocalFlink().start(feed_dir, monitor_interval="100 ms")
         delays: dict[str, list[float]] = {name: [] for name in running}
+        unaided: dict[str, int] = {name: 0 for name in running}  # flag rows that arrived before the next write
         stopping = threading.Event()
 
         def follow(name, changes):
@@ -225,6 +231,8 @@ def latency(seconds: float, rate: float) -> None:
                 for change in changes:
                     if change.kind in ("+I", "+U"):
                         delays[name].append(change.arrived - change.row[event_column].timestamp())
+                        quiet_end = writer.quiet_ends.get(change.row["account_id"], float("inf"))
+                        unaided[name] += change.arrived <= quiet_end
             except Exception:
                 if not stopping.is_set():  # the job failed rather than being cancelled below
                     raise
@@ -234,26 +242,27 @@ def latency(seconds: float, rate: float) -> None:
         time.sleep(3)  # let the jobs reach RUNNING before the clock of the first transaction starts
         writer.start()
         writer.join()
-        time.sleep(2)
         stopping.set()
         for _changes, client in running.values():
             client.cancel().result()
-        print(f"latency: {writer.written} CDC records written over {seconds:.0f} s "
-              f"({rate:g} normal transactions/s, one fraud scenario every {FRAUD_SECONDS} s)")
+        print(f"latency: {writer.written} CDC records written over {seconds:.0f} s: {writer.scenarios} cycles of "
+              f"{NORMAL_SECONDS} s of normal traffic ({rate:g}/s), one fraud scenario, then {quiet:g} s without writes")
         for name, values in delays.items():
             if len(values) < 2:
                 print(f"  {name}: {len(values)} flag rows, too few for percentiles")
                 continue
             cuts = statistics.quantiles(values, n=100, method="inclusive")
             print(f"  {name}: {len(values)} flag rows, event time -> flag p50 {cuts[49]:.2f} s, "
-                  f"p99 {cuts[98]:.2f} s, max {max(values):.2f} s")
+                  f"p99 {cuts[98]:.2f} s, max {max(values):.2f} s; {unaided[name]} of them before anything else "
+                  f"was written")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000, help="transactions in the throughput run")
-    parser.add_argument("--seconds", type=float, default=90, help="length of the latency run")
+    parser.add_argument("--seconds", type=float, default=120, help="length of the latency run")
     parser.add_argument("--rate", type=float, default=20, help="normal transactions per second in the latency run")
+    parser.add_argument("--quiet", type=float, default=2, help="seconds without writes after each scenario")
     parser.add_argument("--flagged-user", action="store_true", help="only the flagged_user query's throughput")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the --flagged-user measurement")
     parser.add_argument("--original-demo", type=Path, help="git dir of a mirror of the original demo, for --flagged-user")
@@ -263,7 +272,7 @@ def main() -> None:
         flagged_user_throughput(args.records, args.rounds, args.original_demo)
         return
     throughput(args.records)
-    latency(args.seconds, args.rate)
+    latency(args.seconds, args.rate, args.quiet)
 
 
 if __name__ == "__main__":

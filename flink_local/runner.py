@@ -11,7 +11,8 @@ files by the rules in ``flink_local.sql``: each materialized table is created in
 planned into it, so Flink's own checks apply, and downstream reads follow the rows as they are produced. Every
 requested table is collected by its own job; the jobs run at the same time and end with their bounded input.
 ``start`` runs the same pipeline on a directory that keeps receiving files (as the app's LOCAL_CDC_FEED does) and
-hands out the changes as they come, for the benchmark and the demo.
+hands out the changes as they come, for the benchmark and the demo. ``compiled_plan`` gives Flink's compiled plan
+of one table's query, where the tests read what each stateful operator keeps and for how long.
 """
 from __future__ import annotations
 
@@ -149,7 +150,7 @@ class LocalFlink:
 
     # -- the pipeline ---------------------------------------------------------------------------------------------
 
-    def _pipeline(self, feed: Path, tables_dir: Path, monitor_interval: str | None):
+    def _environment(self):
         _java_available()
         from pyflink.datastream import StreamExecutionEnvironment
         from pyflink.table import EnvironmentSettings, StreamTableEnvironment
@@ -162,12 +163,43 @@ class LocalFlink:
         config.set("table.exec.source.idle-timeout", self.idle_timeout)
         for key, value in self.session.items():
             config.set(key, value)
+        return t_env
+
+    def _pipeline(self, feed: Path, tables_dir: Path, monitor_interval: str | None):
+        t_env = self._environment()
         for table in COLUMNS:
             self._declare_source(t_env, feed / table, table, monitor_interval)
         for step in self.steps:
             if isinstance(step, MaterializedTable):
                 self._create_table(t_env, step, tables_dir)
         return t_env
+
+    # -- what a table's query keeps (tests) -------------------------------------------------------------------
+
+    def compiled_plan(self, name: str) -> dict:
+        """Flink's compiled plan (JSON) of ``name``'s query, reading the tables before it as their catalog tables
+        (their topics), into a sink that discards: each stateful operator with the TTL of its state.
+
+        Rows flowing through a view cannot be compiled into a plan, so the upstream tables are read as created."""
+        import json
+
+        from pyflink.table import Schema, TableDescriptor
+
+        step = self.tables[name]
+        with tempfile.TemporaryDirectory(prefix="flink-plan-") as workdir:
+            t_env = self._environment()
+            for table in COLUMNS:
+                self._declare_source(t_env, Path(workdir) / "feed" / table, table, None)
+            for upstream in self.steps[:self.steps.index(step)]:
+                if isinstance(upstream, MaterializedTable):
+                    with flink_errors(upstream):
+                        t_env.execute_sql(local_table(upstream, Path(workdir) / "tables").create_sql)
+            with flink_errors(step):
+                schema = Schema.new_builder().from_resolved_schema(t_env.sql_query(step.query).get_resolved_schema())
+                t_env.create_temporary_table("`compiled plan sink`", TableDescriptor.for_connector("blackhole")
+                                             .schema(schema.build()).build())
+                plan = t_env.compile_plan_sql(f"INSERT INTO `compiled plan sink` {step.query}")
+                return json.loads(plan.as_json_string())
 
     def _declare_source(self, t_env, path: Path, table: str, monitor_interval: str | None) -> None:
         """Rule 1 of flink_local.sql: the CDC topic's table, as Confluent infers it, over Debezium JSON envelopes."""

@@ -56,6 +56,8 @@ def test_code_only_drops_comments_and_string_contents_but_keeps_identifiers():
     assert "FROM x" not in code and "FROM y" not in code and "JOIN w" not in code
     assert "`a--b`" in code and "FROM z" in code and "JOIN v" in code
     assert sql_text.strip_comments(sql) == "SELECT 'it''s FROM x' AS s, `a--b` \nFROM z   JOIN v"
+    hinted = "SELECT /*+ STATE_TTL('t' = '1 h') */ COUNT(*) /* why */ FROM t GROUP BY k"
+    assert sql_text.strip_comments(hinted) == "SELECT /*+ STATE_TTL('t' = '1 h') */ COUNT(*)   FROM t GROUP BY k"
 
 
 def test_table_names_created_altered_dropped_and_read():

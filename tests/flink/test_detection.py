@@ -87,6 +87,26 @@ def build_batch() -> Batch:
     for index in range(11):
         batch.add("apart_count", Decimal("5.00"), start + index * 61 * SECOND)
 
+    # A burst spread over 11 minutes: 11 transactions of 100.00, 66 s apart, so any 10 minutes hold at most 10
+    # of them, totalling at most 1000.00.
+    _, start = batch.case("spread_over_11_minutes")
+    for index in range(11):
+        batch.add("spread_over_11_minutes", Decimal("100.00"), start + index * 66 * SECOND)
+
+    # Ten transactions in ten seconds, then an eleventh exactly 10 minutes after the first (both ends of the window
+    # count) or half a second later (the first one has left the window).
+    for name, last in (("count_window_end_in", 10 * MINUTE), ("count_window_end_out", 10 * MINUTE + 500)):
+        _, start = batch.case(name)
+        for index in range(10):
+            batch.add(name, Decimal("5.00"), start + index * SECOND)
+        batch.add(name, Decimal("5.00"), start + last)
+
+    # 600.00 twice within 5 minutes is flagged; 300.00 a second after the first 600.00 has left the window counts
+    # only the second one (900.00): no new flag, and the account's flag stays the one of the second transaction.
+    _, start = batch.case("total_leaves_window")
+    for offset, amount in ((0, "600.00"), (5 * MINUTE, "600.00"), (10 * MINUTE + SECOND, "300.00")):
+        batch.add("total_leaves_window", Decimal(amount), start + offset)
+
     # Ten transactions, then five updates (to a large amount from a foreign address) and three deletes: counted
     # as changes, these would make 15 transactions totalling more than 4500 and a foreign-address transaction.
     _, start = batch.case("updates_and_deletes")
@@ -214,6 +234,17 @@ def test_transactions_more_than_10_minutes_apart_are_not_aggregated(outcome):
     assert within["total_amount"] == Decimal("1200.00") and within["transaction_count"] == 2
 
 
+def test_a_transaction_that_leaves_the_window_no_longer_counts(outcome):
+    assert outcome.user_flag("spread_over_11_minutes") is None
+    assert outcome.user_flag("count_window_end_out") is None
+    boundary = outcome.user_flag("count_window_end_in")
+    assert (boundary["reason"], boundary["transaction_count"]) == ("count", 11)
+    stays = outcome.user_flag("total_leaves_window")
+    second = outcome.batch.transactions["total_leaves_window"][1]
+    assert stays["last_transaction_at"] == datetime.fromtimestamp(second["RECEIVED_AT"] / 1000, timezone.utc)
+    assert (stays["total_amount"], stays["transaction_count"]) == (Decimal("1200.00"), 2)
+
+
 def test_updates_and_deletes_do_not_create_false_flags(outcome):
     assert outcome.user_flag("updates_and_deletes") is None
     account = outcome.account("updates_and_deletes")
@@ -235,7 +266,8 @@ def test_one_current_row_per_account_follows_the_customer(outcome):
 def test_exactly_the_expected_accounts_and_transactions_are_flagged(outcome):
     expected_users = {
         "scenario_burst_count", "scenario_burst_amount", "scenario_large_amount", "count_11", "total_1000_01",
-        "within_amount", "renamed_after_flag", "flagged_twice", "next_to_malformed",
+        "within_amount", "renamed_after_flag", "flagged_twice", "next_to_malformed", "count_window_end_in",
+        "total_leaves_window",
     }
     assert set(outcome.flagged_user) == {outcome.account(case) for case in expected_users}
     assert {row["account_id"] for row in outcome.flagged_transaction} == {
