@@ -104,13 +104,12 @@ def wait_for_flags(
     posted: Sequence[Posted],
     timeout: float,
     poll: float,
-    between: Callable[[], None] | None = None,
     **waiting,
 ) -> Flags:
     """Read the flags until every posted scenario is flagged; CheckFailed naming what is missing when time runs
     out, and at once when something is flagged that nothing posted explains (waiting cannot undo a flag).
-    ``read`` raises ``FlagsUnavailable`` while the store cannot answer yet; ``between`` runs between reads
-    (the real pipeline streams a normal transaction there, which also moves Flink's watermark on)."""
+    ``read`` raises ``FlagsUnavailable`` while the store cannot answer yet. Nothing is written between reads: a
+    flag must come without any later transaction to carry it (flink/README.md, "How flagged_user decides")."""
     seen: list[Flags] = []
 
     def probe() -> tuple[bool, str]:
@@ -124,7 +123,7 @@ def wait_for_flags(
         seen.append(flags)
         return not result.missing, "; ".join(result.missing)
 
-    wait_until(probe, f"the flags of {', '.join(p.fraud_type for p in posted)}", timeout, poll, between, **waiting)
+    wait_until(probe, f"the flags of {', '.join(p.fraud_type for p in posted)}", timeout, poll, **waiting)
     return seen[-1]
 
 
@@ -158,14 +157,13 @@ class AppClient:
         page = _AppElement()
         page.feed(response.text)
         data = page.data or {}
-        missing = [name for name in ("data-csrf-token", "data-url-fraud", "data-url-stream") if not data.get(name)]
+        missing = [name for name in ("data-csrf-token", "data-url-fraud") if not data.get(name)]
         if missing:
             raise DriverError(f"the page at {self.base_url} has no {', '.join(missing)} on <main id=\"app\">")
         if "csrftoken" not in self.session.cookies:
             raise DriverError(f"the page at {self.base_url} set no csrftoken cookie; POSTs would fail the CSRF check")
         self.token = data["data-csrf-token"]
-        self.urls = {"fraud": urljoin(self.base_url, data["data-url-fraud"]),
-                     "stream": urljoin(self.base_url, data["data-url-stream"])}
+        self.urls = {"fraud": urljoin(self.base_url, data["data-url-fraud"])}
 
     def _post(self, kind: str, body: dict) -> dict:
         if not self.token:
@@ -193,10 +191,6 @@ class AppClient:
         body = {"type": fraud_type, **({"username": username} if username else {})}
         data = self._post("fraud", body)
         return Posted(fraud_type, data["username"], tuple(int(t["id"]) for t in data["transactions"]), time.time())
-
-    def stream_one(self) -> dict:
-        """One normal transaction for a random customer, as the page's stream switch posts it."""
-        return self._post("stream", {})["transaction"]
 
 
 def post_all(client: AppClient, fraud_types: Sequence[str] = scenarios.FRAUD_TYPES) -> list[Posted]:

@@ -17,13 +17,12 @@ def wait_until(
     what: str,
     timeout: float,
     poll: float,
-    between: Callable[[], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """Call ``probe`` until it reports done and return its detail; when ``timeout`` seconds have passed, raise
     CheckFailed naming ``what``, the limit and the last detail. A probe raises CheckFailed itself for an answer
-    that waiting cannot change (a refused key, an unexpected flag). ``between`` runs before each new try."""
+    that waiting cannot change (a refused key, an unexpected flag)."""
     deadline = clock() + timeout
     while True:
         done, detail = probe()
@@ -31,6 +30,4 @@ def wait_until(
             return detail
         if clock() >= deadline:
             raise CheckFailed(f"{what}: not within {timeout:g} s; last seen: {detail}")
-        if between is not None:
-            between()
         sleep(min(poll, max(0.0, deadline - clock())))

@@ -10,6 +10,7 @@ import random
 import threading
 import time
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,56 @@ def test_each_scenario_is_flagged_with_no_transaction_after_it(local_flink, tmp_
             else:
                 flag = flags.wait("flagged_transaction", kind, lambda row: row["account_id"] == account)
                 assert flag["transaction_id"] == int(rows[0]["ID"])
+    finally:
+        for _changes, client in running.values():
+            client.cancel().result()
+
+
+def test_a_late_transaction_is_ignored_and_one_out_of_order_within_the_delay_counts(local_flink, tmp_path):
+    """The watermark trails the newest transaction by 3 s: a transaction older than that is late and ignored
+    (as the OVER window ignored it); one that arrives out of order but within the 3 s still joins its windows."""
+    feed = tmp_path / "feed"
+    builder = FeedBuilder()
+    day_ago = int(time.time() * 1000) - 86_400_000
+    pacer, late, shuffled = (builder.user(day_ago, username=name, op="r") for name in ("pacer", "late", "shuffled"))
+    write(feed, "AUTH_USER", builder.records["AUTH_USER"])
+    allowed = scenarios.ALLOWED_IPS[0]
+    running = local_flink.start(feed, monitor_interval="100 ms")
+    try:
+        flags = Flags(running)
+
+        def flag_of(customer, what, last_ms):
+            account, last = int(customer["ID"]), datetime.fromtimestamp(last_ms / 1000, timezone.utc)
+            return flags.wait("flagged_user", what, lambda row: (row["account_id"], row["last_transaction_at"])
+                              == (account, last))
+
+        # Moves the watermark to 3 s before now; its flag says it has been read.
+        first = builder.transaction(pacer, Decimal("1500.00"), allowed, int(time.time() * 1000))
+        write(feed, "USER_TRANSACTION", builder.records["USER_TRANSACTION"])
+        flag_of(pacer, "the pacer", first["RECEIVED_AT"])
+        time.sleep(1)  # a periodic watermark (every 200 ms) has gone out
+
+        # 10 s behind the newest transaction: late. Counted, it would be flagged on its own (over 1000.00) and
+        # would join the window of this account's next transactions.
+        now = int(time.time() * 1000)
+        ignored = builder.transaction(late, Decimal("1500.00"), allowed, now - 10_000)
+        builder.transaction(late, Decimal("600.00"), allowed, now)
+        write(feed, "USER_TRANSACTION", builder.records["USER_TRANSACTION"])
+        last = builder.transaction(late, Decimal("500.00"), allowed, now + 1)
+        write(feed, "USER_TRANSACTION", builder.records["USER_TRANSACTION"])
+        flag = flag_of(late, "the two on-time transactions", last["RECEIVED_AT"])
+        assert (flag["transaction_count"], flag["total_amount"]) == (2, Decimal("1100.00"))
+        late_time = datetime.fromtimestamp(ignored["RECEIVED_AT"] / 1000, timezone.utc)
+        assert not [row for row in flags.rows["flagged_user"] if row["last_transaction_at"] == late_time]
+
+        # 1 s older than the newest transaction when it arrives: out of order, not late.
+        now = int(time.time() * 1000)
+        newer = builder.transaction(shuffled, Decimal("600.00"), allowed, now)
+        write(feed, "USER_TRANSACTION", builder.records["USER_TRANSACTION"])
+        builder.transaction(shuffled, Decimal("500.00"), allowed, now - 1_000)
+        write(feed, "USER_TRANSACTION", builder.records["USER_TRANSACTION"])
+        flag = flag_of(shuffled, "the out-of-order transaction", newer["RECEIVED_AT"])
+        assert (flag["transaction_count"], flag["total_amount"]) == (2, Decimal("1100.00"))
     finally:
         for _changes, client in running.values():
             client.cancel().result()
