@@ -89,12 +89,26 @@ def test_index_pattern_fields_match_the_index_mappings(pattern):
     assert fields(pattern)[pattern["attributes"]["timeFieldName"]]["type"] == "date"
 
 
+def _outermost_projection(code: str) -> str:
+    """What lies between the query's own SELECT and its FROM: both outside any parentheses (a WITH clause's
+    queries and the subqueries are inside them)."""
+    depth, at, select = 0, 0, None
+    for match in re.finditer(r"[()]|\bSELECT\b|\bFROM\b", code, re.I):
+        token = match.group(0).upper()
+        if token in "()":
+            depth += 1 if token == "(" else -1
+        elif depth == 0 and token == "SELECT":
+            select, at = match.end(), 0
+        elif depth == 0 and token == "FROM" and select is not None and not at:
+            at = match.start()
+    assert select is not None and at, "no SELECT ... FROM outside parentheses"
+    return code[select:at]
+
+
 @pytest.mark.parametrize("index", sorted(MAPPINGS))
 def test_mapped_fields_are_columns_of_the_flink_table(index):
     [statement] = [s for s in flink_pool.plan_statements(flink_pool.FLINK_DIR).statements if index in s.creates]
-    code = sql_text.code_only(statement.sql)
-    select = code[code.upper().index("AS SELECT") + len("AS SELECT"):]
-    outer = select[: select.upper().index("\nFROM")]  # the outermost projection: the table's columns
+    outer = _outermost_projection(sql_text.code_only(statement.sql))  # the table's columns
     # Columns are lower-case: an alias (`... AS name`) or a bare, possibly qualified, column on its own line.
     columns = set(re.findall(r"\b(?i:AS)\s+([a-z_]+)\s*,?\s*$", outer, re.M))
     columns |= set(re.findall(r"^\s*(?:[a-z]\.)?([a-z_]+),?\s*$", outer, re.M))
