@@ -413,9 +413,23 @@ def test_make_prices_without_credentials_or_cli_says_so_and_changes_nothing(tmp_
     assert "AWS Price List Query API not usable here (NoCredentialsError" in plain.stdout
     assert "the Confluent CLI (`confluent`) is not on PATH: the Confluent rates stay UNKNOWN" in plain.stdout
     assert "0 rate(s) written" in plain.stdout
-    strict = make("STRICT=1", "REGION=eu-central-1")
-    assert strict.returncode != 0 and re.search(r"--region eu-central-1 +--strict", strict.stdout)
+    # STRICT= and REGION= only change the command line; what --strict then does is proven in-process below.
+    strict = make("-n", "STRICT=1", "REGION=eu-central-1")
+    assert strict.returncode == 0 and re.search(r"--stack dev --region eu-central-1 +--strict$", strict.stdout.strip())
     assert TABLE_PATH.read_bytes() == before
+
+
+def test_strict_without_credentials_or_cli_exits_non_zero_and_changes_nothing(table_copy, monkeypatch):
+    for variable in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(variable)
+    for variable, value in {"PATH": "/usr/bin:/bin", "AWS_CONFIG_FILE": str(table_copy.parent / "none"),
+                            "AWS_SHARED_CREDENTIALS_FILE": str(table_copy.parent / "none"),
+                            "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # no credentials another test's session may hold
+    before = table_copy.read_bytes()
+    assert main(["--stack", "dev", "--region", REGION, "--strict", "--table", str(table_copy)]) == 2  # UNKNOWN left
+    assert table_copy.read_bytes() == before
 
 
 def test_main_reads_the_stacks_region_and_the_endpoint_boto3_is_pointed_at(table_copy, confluent_cli, monkeypatch):
