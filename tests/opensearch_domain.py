@@ -56,8 +56,9 @@ class SilentServer(LocalServer):
 
 @contextlib.contextmanager
 def unusable_api(kind: str, monkeypatch) -> Iterator[str]:
-    """The base URL of an OpenSearch API that fails in the given way; requests give up after half a second."""
-    monkeypatch.setattr("components.dynamic_provider.REQUEST_TIMEOUT_SECONDS", 0.5)
+    """The base URL of an OpenSearch API that fails in the given way. A request gives up after half a second where
+    an answer comes (403), after a tenth where none ever will (timeout): the wait proves nothing more for being longer."""
+    monkeypatch.setattr("components.dynamic_provider.REQUEST_TIMEOUT_SECONDS", 0.1 if kind == "timeout" else 0.5)
     if kind == "refused":
         yield f"http://127.0.0.1:{free_port()}"  # the port was free a moment ago: nothing listens there
         return

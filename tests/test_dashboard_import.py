@@ -309,7 +309,7 @@ def test_deletion_order_puts_dashboards_first_and_index_patterns_last():
 def unusable(url: str, **changes) -> dict:
     return {"opensearch_url": url, "dashboards_url": url + "/_dashboards", "username": USER, "password": PASSWORD,
             "saved_objects": NDJSON, "index_templates": TEMPLATES, "domain_name": DOMAIN, "region": REGION,
-            "timeout_seconds": 0.3, "poll_seconds": 0.05, **changes}
+            "timeout_seconds": 0.1, "poll_seconds": 0.05, **changes}
 
 
 @pytest.mark.parametrize("state", ["gone", "being deleted"])
@@ -329,7 +329,7 @@ def test_delete_fails_when_the_api_cannot_be_used_but_the_domain_lives(kind, war
     expected = OpenSearchRefused if kind == "403" else OpenSearchError
     with unusable_api(kind, monkeypatch) as url, opensearch_domain("active", monkeypatch), pytest.raises(expected) as raised:
         DashboardImportProvider().delete("id", unusable(url))
-    assert "opensearchAccessCidrs" in str(raised.value) if kind == "403" else "within 0.3 s" in str(raised.value)
+    assert "opensearchAccessCidrs" in str(raised.value) if kind == "403" else "within 0.1 s" in str(raised.value)
     assert warnings == []
 
 

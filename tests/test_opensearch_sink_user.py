@@ -100,7 +100,7 @@ def props(fake: FakeSecurityApi, **changes) -> dict:
 
 def at(url: str, **changes) -> dict:
     return {"opensearch_url": url, "admin_username": ADMIN, "admin_password": ADMIN_PASSWORD, "username": USER,
-            "password": PASSWORD, "indexes": INDEXES, "domain_name": DOMAIN, "region": REGION, "timeout_seconds": 0.3,
+            "password": PASSWORD, "indexes": INDEXES, "domain_name": DOMAIN, "region": REGION, "timeout_seconds": 0.1,
             "poll_seconds": 0.05, **changes}
 
 
