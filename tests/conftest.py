@@ -1,4 +1,5 @@
 import functools
+import gc
 
 import pytest
 
@@ -20,3 +21,12 @@ def dev() -> Program:
 def ha() -> Program:
     """The highly available example stack."""
     return _program("ha")
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """After each test module: what is still alive then (libraries imported as the tests needed them, programs
+    shared by later tests) is kept out of the garbage collector's full collections, which otherwise walk it again
+    and again (measured: some 40 of them walked 700,000 objects for 16-18 s of each xdist worker's 70 s)."""
+    if nextitem is None or nextitem.module is not item.module:
+        gc.collect()
+        gc.freeze()
