@@ -522,8 +522,8 @@ def test_sinks_may_read_exactly_the_tables_flink_produces(dev):
     assert reads == produced
 
 
-def test_connector_value_modes_follow_what_the_sql_states(sql_copy):
-    default = source_connector(run_program("dev")).inputs["configNonsensitive"]
+def test_connector_value_modes_follow_what_the_sql_states(dev, sql_copy):
+    default = source_connector(dev).inputs["configNonsensitive"]  # the SQL as it is in flink/, which sql_copy copies
     assert (default["decimal.handling.mode"], default["time.precision.mode"]) == ("double", "connect")
     for path in sql_copy.glob("*.sql"):
         path.write_text(path.read_text().replace("decimal.handling.mode=double", "decimal.handling.mode=string"))

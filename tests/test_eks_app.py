@@ -594,6 +594,7 @@ class Deployments:
     def __init__(self, app_dir: Path, monkeypatch, repository: ImmutableRepository, lookup_works: bool = True):
         self.app_dir, self.monkeypatch, self.repository, self.lookup_works = app_dir, monkeypatch, repository, lookup_works
         self.state: ImageState | None = None
+        self.program: Program | None = None  # as the last up evaluated it
 
     def up(self) -> str:
         """Runs the program, then does what the engine and docker-build would with its Image; the image the pods run."""
@@ -601,7 +602,7 @@ class Deployments:
         answers = self.repository.answers() if self.lookup_works else ImmutableRepository().answers()
         for token, answer in answers.items():
             self.monkeypatch.setitem(INVOKE_RESULTS, token, answer)
-        program = run_program("dev")
+        program = self.program = run_program("dev")
         for workload in workloads(program):
             assert {c["image"] for c in containers(workload)} == {program.outputs["appImage"]}
         images = program.of_type(IMAGE)
@@ -668,8 +669,9 @@ def test_without_the_lookup_a_mode_change_fails_the_next_up(real_app_copy: Path,
 def test_a_pushed_tag_is_used_by_digest_without_a_build(real_app_copy: Path, monkeypatch):
     repository = ImmutableRepository()
     digest = repository.push(content_tag(real_app_copy))
-    Deployments(real_app_copy, monkeypatch, repository).up()
-    program = run_program("dev")  # the monkeypatched repository and app still apply
+    deploy = Deployments(real_app_copy, monkeypatch, repository)
+    deploy.up()
+    program = deploy.program
     assert program.of_type(IMAGE) == []
     assert program.invokes_of("aws:ecr/getAuthorizationToken:getAuthorizationToken") == []
     url = program.one(REPOSITORY).outputs["repositoryUrl"]
