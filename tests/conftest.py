@@ -23,6 +23,7 @@ def ha() -> Program:
     return _program("ha")
 
 
+@pytest.hookimpl(trylast=True)  # after the module's fixtures are torn down
 def pytest_runtest_teardown(item, nextitem):
     """After each test module: what is still alive then (libraries imported as the tests needed them, programs
     shared by later tests) is kept out of the garbage collector's full collections, which otherwise walk it again
