@@ -1,8 +1,10 @@
 import functools
 import gc
+import shutil
 
 import pytest
 
+from components import flink_pool
 from mockcloud.program import Program, run_program
 
 
@@ -21,6 +23,15 @@ def dev() -> Program:
 def ha() -> Program:
     """The highly available example stack."""
     return _program("ha")
+
+
+@pytest.fixture
+def sql_copy(tmp_path, monkeypatch):
+    """A copy of flink/ that the program reads instead of the real one."""
+    copy = tmp_path / "flink"
+    shutil.copytree(flink_pool.FLINK_DIR, copy)
+    monkeypatch.setattr(flink_pool, "FLINK_DIR", copy)
+    return copy
 
 
 # A full collection after every 100 collections of the middle generation instead of every 10 (the young ones keep

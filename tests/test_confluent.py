@@ -408,15 +408,6 @@ POOL = "confluentcloud:index/flinkComputePool:FlinkComputePool"
 FLINK_ROLES = ("flink-environment-admin", "platform-manager-flink-developer", "platform-manager-flink-assigner")
 
 
-@pytest.fixture
-def sql_copy(tmp_path, monkeypatch):
-    """A copy of flink/ that the program reads instead of the real one."""
-    copy = tmp_path / "flink"
-    shutil.copytree(flink_pool.FLINK_DIR, copy)
-    monkeypatch.setattr(flink_pool, "FLINK_DIR", copy)
-    return copy
-
-
 def flink_resources(program: Program) -> dict[str, Resource]:
     """File key -> its resource (statement or materialized table)."""
     return {r.name.removeprefix(f"fraud-{stack(program)}-flink-"): r

@@ -9,10 +9,6 @@ decisions read what the registrations below carry.
 """
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 import sql_text
 from components import flink_pool
 from mockcloud.program import Program, run_program
@@ -20,14 +16,6 @@ from mockcloud.program import Program, run_program
 TABLE = "confluentcloud:index/flinkMaterializedTable:FlinkMaterializedTable"
 STATEMENT = "confluentcloud:index/flinkStatement:FlinkStatement"
 CONNECTOR = "confluentcloud:index/connector:Connector"
-
-
-@pytest.fixture
-def sql_copy(tmp_path, monkeypatch):
-    copy = tmp_path / "flink"
-    shutil.copytree(flink_pool.FLINK_DIR, copy)
-    monkeypatch.setattr(flink_pool, "FLINK_DIR", copy)
-    return copy
 
 
 def changed_inputs(before: Program, after: Program) -> dict[str, set[str]]:
