@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import time
 
 import pytest
 
@@ -13,6 +12,7 @@ from components.cdc_readiness import (
     list_subjects,
     wait_for_subjects,
 )
+from tests.fake_clock import FakeClock
 from tests.local_http import JsonHandler, LocalServer
 from tests.system import provider_class_in_a_fresh_interpreter
 
@@ -71,15 +71,16 @@ def test_already_registered_returns_after_one_request(registry):
 
 def test_never_appearing_subject_times_out_naming_it(registry):
     registry.schedule = [(1, WANTED[0])]
-    started = time.monotonic()
+    clock = FakeClock()
     with pytest.raises(CdcNotReady) as raised:
-        wait_for_subjects(registry.endpoint, KEY, SECRET, WANTED, timeout_seconds=0.3, poll_seconds=0.05)
-    assert time.monotonic() - started < 5
+        wait_for_subjects(registry.endpoint, KEY, SECRET, WANTED, timeout_seconds=60, poll_seconds=15,
+                          sleep=clock.sleep, clock=clock)
     message = str(raised.value)
     assert "fd.SAMPLE.USER_TRANSACTION-value" in message
     assert "fd.SAMPLE.AUTH_USER-value" not in message  # it did appear
-    assert "cdcReadyTimeoutMinutes" in message
-    assert len(registry.requests) >= 2  # it kept polling until the deadline
+    assert "within 1 minutes (cdcReadyTimeoutMinutes)" in message
+    assert clock.sleeps == [15, 15, 15, 15]  # it kept polling until the deadline, and no longer
+    assert len(registry.requests) == 5
 
 
 def test_refused_key_fails_at_once_naming_the_key(registry):
@@ -107,8 +108,10 @@ def test_transient_server_errors_are_retried(registry):
 
 def test_timeout_while_the_registry_errors_reports_the_error(registry):
     registry.failures = {n: 503 for n in range(1, 1000)}
+    clock = FakeClock()
     with pytest.raises(CdcNotReady, match="503"):
-        wait_for_subjects(registry.endpoint, KEY, SECRET, WANTED, 0.2, 0.05)
+        wait_for_subjects(registry.endpoint, KEY, SECRET, WANTED, 60, 15, sleep=clock.sleep, clock=clock)
+    assert len(registry.requests) == 5  # retried until the deadline
 
 
 def test_list_subjects_sends_basic_auth(registry):

@@ -26,6 +26,7 @@ from e2e.confluent import CloudApi, FlinkApi, organization_id
 from e2e.scenarios import FlagsUnavailable, Posted
 from e2e.waiting import CheckFailed, wait_until
 from tests.e2e_standins import FakeConfluent, FakeOpenSearch, FakeRedshiftData
+from tests.fake_clock import FakeClock
 from tests.local_http import JsonHandler, LocalServer
 from tests.test_redshift_sql import SINK_USER, server, sink_password, warehouse  # noqa: F401 - fixtures
 
@@ -38,8 +39,11 @@ CTAS = {
 }
 
 
-def fast(probe, timeout=0.3):
-    return wait_until(probe, "the check", timeout, 0.01)
+def fast(probe):
+    """The check's wait on a clock that moves only when it sleeps, so a probe that never gets there times out at once:
+    it looks at the start, halfway and at the deadline."""
+    clock = FakeClock()
+    return wait_until(probe, "the check", 30, 15, clock=clock, sleep=clock.sleep)
 
 
 # -- /healthz
@@ -112,7 +116,7 @@ def test_the_history_check_waits_for_the_sinks_tables_and_rows(history):
         fast(probe)
     as_sink("INSERT INTO fraud.user_transaction VALUES (13, 1, 600, 'c'), (14, 2, 2500, 'c')")
     as_sink("INSERT INTO fraud.auth_user VALUES (2, 'o''hara', 'r')")
-    assert fast(probe, timeout=5) == "4 transactions and 2 customers"
+    assert fast(probe) == "4 transactions and 2 customers"
 
 
 def test_run_sql_polls_the_statement_and_pages_its_result(history):

@@ -17,26 +17,12 @@ from components.oracle_readiness import (
     parse_status,
     wait_for_ready,
 )
+from tests.fake_clock import FakeClock
 from tests.system import provider_class_in_a_fresh_interpreter
 
 PARAMETER = "/fraud-test/oracle/status"
 INSTANCE = "i-0123456789abcdef0"
 REGION = "eu-central-1"
-
-
-class FakeClock:
-    """Time that only moves when the poller sleeps, so timeouts are exact and instant."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
