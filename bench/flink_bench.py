@@ -13,8 +13,9 @@ flagged_user alone (--flagged-user, optionally --original-demo MIRROR): the flag
 the original demo (confluentinc/demo-dsp-fraud-detection), its flagged_user query, read from that mirror's
 LAB2/LAB2-README.md at run time (never copied here), runs on the same feed right after ours in each round, over
 tables shaped the way it reads them (the after-image columns, `$rowtime` = RECEIVED_AT with the same 3 s watermark).
-Printed: each query's median events/s and the ratio ours/original. --root DIR measures another checkout's flink/
-and flink_local with the same harness and feed, so that a change is compared with the commit before it.
+Printed: each query's median events/s, its median JVM CPU time per event (steadier than wall time on a shared
+machine), and the ratio ours/original. --root DIR measures another checkout's flink/ and flink_local with the same
+harness and feed, so that a change is compared with the commit before it.
 
 Latency, with nothing after the fraud: the pipeline runs continuously on a directory that a writer thread feeds
 the way the app's local change feed does (one new JSON file per write, renamed into place). Each transaction is
@@ -137,8 +138,25 @@ class OriginalDemoQuery:
                 return sum(1 for _ in rows)
 
 
+def jvm_cpu_seconds() -> float:
+    """User plus system CPU time so far of the JVM that PyFlink started as a child of this process (Linux /proc).
+    Unlike wall time it does not count the time other processes hold the cores, so it compares two designs more
+    steadily on a shared machine; it does count the JVM's own garbage collection and compilation."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().rsplit(")", 1)
+        except OSError:  # a process that ended meanwhile
+            continue
+        fields = fields.split()
+        if name.endswith("(java") and int(fields[1]) == os.getpid():
+            return (int(fields[11]) + int(fields[12])) / ticks
+    raise RuntimeError("no JVM child of this process: PyFlink has not started its gateway")
+
+
 def flagged_user_throughput(records: int, rounds: int, mirror: Path | None) -> None:
-    """Each query's run over the feed, net of the same query's run over 10 records (planning, job start-up)."""
+    """Each query's run over the feed, net of the same query's run over 10 records (planning, job start-up), in
+    wall time and in the JVM's CPU time."""
     rng = random.Random(7)
     feed, small = bounded_feed(records, rng), bounded_feed(10, rng)
     count = sum(len(rows) for rows in feed.records.values())
@@ -149,20 +167,24 @@ def flagged_user_throughput(records: int, rounds: int, mirror: Path | None) -> N
     for run in queries.values():
         run(small.records)  # warm-up: the JVM, the classes
     net: dict[str, list[float]] = {name: [] for name in queries}
+    cpu: dict[str, list[float]] = {name: [] for name in queries}
     for _ in range(rounds):
         for name, run in queries.items():
-            began = time.perf_counter()
+            began, cpu_began = time.perf_counter(), jvm_cpu_seconds()
             run(small.records)
-            fixed = time.perf_counter() - began
-            began = time.perf_counter()
+            fixed, cpu_fixed = time.perf_counter() - began, jvm_cpu_seconds() - cpu_began
+            began, cpu_began = time.perf_counter(), jvm_cpu_seconds()
             run(feed.records)
             net[name].append(max(time.perf_counter() - began - fixed, 1e-9))
+            cpu[name].append(jvm_cpu_seconds() - cpu_began - cpu_fixed)
     rates = {name: count / statistics.median(values) for name, values in net.items()}
-    line = f"flagged_user alone: {count} CDC records; ours {rates['ours']:,.0f} events/s"
+    cpu_per_event = {name: statistics.median(values) / count * 1e6 for name, values in cpu.items()}
+    line = (f"flagged_user alone: {count} CDC records; ours {rates['ours']:,.0f} events/s, "
+            f"{cpu_per_event['ours']:.1f} µs of JVM CPU per event")
     if mirror:
         ratios = [o / n for n, o in zip(net["ours"], net["original"])]
-        line += (f", the original demo's query {rates['original']:,.0f} events/s; ours/original "
-                 f"{statistics.median(ratios):.2f}")
+        line += (f", the original demo's query {rates['original']:,.0f} events/s, "
+                 f"{cpu_per_event['original']:.1f} µs; ours/original {statistics.median(ratios):.2f}")
     print(line + f" (net of a 10-record run, median of {rounds} rounds, the queries one after the other)")
 
 
