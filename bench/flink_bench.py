@@ -138,20 +138,25 @@ class OriginalDemoQuery:
                 return sum(1 for _ in rows)
 
 
-def jvm_cpu_seconds() -> float:
+class JvmCpu:
     """User plus system CPU time so far of the JVM that PyFlink started as a child of this process (Linux /proc).
     Unlike wall time it does not count the time other processes hold the cores, so it compares two designs more
     steadily on a shared machine; it does count the JVM's own garbage collection and compilation."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, fields = stat.read_text().rsplit(")", 1)
-        except OSError:  # a process that ended meanwhile
-            continue
-        fields = fields.split()
-        if name.endswith("(java") and int(fields[1]) == os.getpid():
-            return (int(fields[11]) + int(fields[12])) / ticks
-    raise RuntimeError("no JVM child of this process: PyFlink has not started its gateway")
+
+    def __init__(self):
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                name, fields = stat.read_text().rsplit(")", 1)
+            except OSError:  # a process that ended meanwhile
+                continue
+            if name.endswith("(java") and int(fields.split()[1]) == os.getpid():
+                self.stat, self.ticks = stat, os.sysconf("SC_CLK_TCK")
+                return
+        raise RuntimeError("no JVM child of this process: PyFlink has not started its gateway")
+
+    def seconds(self) -> float:
+        fields = self.stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.ticks
 
 
 def flagged_user_throughput(records: int, rounds: int, mirror: Path | None) -> None:
@@ -166,17 +171,18 @@ def flagged_user_throughput(records: int, rounds: int, mirror: Path | None) -> N
         queries["original"] = OriginalDemoQuery(mirror).run
     for run in queries.values():
         run(small.records)  # warm-up: the JVM, the classes
+    jvm = JvmCpu()
     net: dict[str, list[float]] = {name: [] for name in queries}
     cpu: dict[str, list[float]] = {name: [] for name in queries}
     for _ in range(rounds):
         for name, run in queries.items():
-            began, cpu_began = time.perf_counter(), jvm_cpu_seconds()
+            began, cpu_began = time.perf_counter(), jvm.seconds()
             run(small.records)
-            fixed, cpu_fixed = time.perf_counter() - began, jvm_cpu_seconds() - cpu_began
-            began, cpu_began = time.perf_counter(), jvm_cpu_seconds()
+            fixed, cpu_fixed = time.perf_counter() - began, jvm.seconds() - cpu_began
+            began, cpu_began = time.perf_counter(), jvm.seconds()
             run(feed.records)
             net[name].append(max(time.perf_counter() - began - fixed, 1e-9))
-            cpu[name].append(jvm_cpu_seconds() - cpu_began - cpu_fixed)
+            cpu[name].append(jvm.seconds() - cpu_began - cpu_fixed)
     rates = {name: count / statistics.median(values) for name, values in net.items()}
     cpu_per_event = {name: statistics.median(values) / count * 1e6 for name, values in cpu.items()}
     line = (f"flagged_user alone: {count} CDC records; ours {rates['ours']:,.0f} events/s, "
